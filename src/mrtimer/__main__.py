@@ -1,0 +1,3 @@
+from mrtimer.cli import main
+
+main()

@@ -1,0 +1,266 @@
+"""The HTTP client for the Meet and Rock Timer Management API."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import platform
+import threading
+import time
+from collections.abc import Callable, Generator
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from mrtimer import __version__
+
+from ._errors import (
+    AmbiguousError,
+    ConnectError,
+    DecodeError,
+    error_for_response,
+)
+from ._models import ModelError, Timer, decode_timer, decode_timer_list, unwrap
+
+__all__ = ["DEFAULT_BASE_URL", "ApiClient", "InsecureUrlError", "validate_base_url"]
+
+DEFAULT_BASE_URL = "https://api.meetandrock.com/v1/dev"
+USER_AGENT = (
+    f"mrtimer/{__version__} ({platform.system() or 'unknown'}; "
+    f"Python {platform.python_version()})"
+)
+
+
+class InsecureUrlError(ValueError):
+    """A base URL that would send the key in clear text or is not a URL at all."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(url: str) -> httpx.URL:
+    """Parse ``url``; ``https`` is required unless the host is loopback."""
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InsecureUrlError(f"invalid base URL {url!r}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InsecureUrlError(f"invalid base URL {url!r}: http(s)://host/... expected")
+    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+        raise InsecureUrlError(
+            f"refusing plain http:// to {parsed.host}: use https (http is allowed only on loopback)"
+        )
+    if parsed.userinfo or parsed.query or parsed.fragment:
+        raise InsecureUrlError("base URL must not carry credentials, a query or a fragment")
+    return parsed
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+class _BearerForOrigin(httpx.Auth):
+    """Attaches the key only to requests for the configured base URL's origin."""
+
+    def __init__(self, key_source: Callable[[], str | None], base: httpx.URL) -> None:
+        self._key_source = key_source
+        self._origin = _origin(base)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if _origin(request.url) == self._origin:
+            key = self._key_source()
+            if key:
+                request.headers["Authorization"] = f"Bearer {key}"
+        yield request
+
+
+class ClockOffset:
+    """Server clock minus local clock, estimated from ``Date`` headers (1 s resolution).
+
+    Keeps the median of the last few samples so one slow response doesn't swing it.
+    """
+
+    def __init__(self) -> None:
+        self._samples: list[float] = []
+        self._lock = threading.Lock()
+
+    def add(self, server: datetime, local_sent: float, local_received: float) -> None:
+        midpoint = (local_sent + local_received) / 2
+        # Date has whole seconds: the true server time lies in [server, server + 1).
+        sample = server.timestamp() + 0.5 - midpoint
+        with self._lock:
+            self._samples = (self._samples + [sample])[-7:]
+
+    @property
+    def seconds(self) -> float:
+        with self._lock:
+            if not self._samples:
+                return 0.0
+            ordered = sorted(self._samples)
+            return ordered[len(ordered) // 2]
+
+    def estimate(self) -> timedelta:
+        value = self.seconds
+        # Below the header's resolution there's nothing to correct.
+        return timedelta(seconds=value) if abs(value) >= 2 else timedelta(0)
+
+
+class ApiClient:
+    """A synchronous client over one reused :class:`httpx.Client`.
+
+    ``key_source`` is called for each request so a key change (sign-in) needs no new
+    client, and the key is never stored on this object.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        key_source: Callable[[], str | None],
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        transport: httpx.BaseTransport | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = validate_base_url(base_url)
+        self._base_path = self.base_url.path.rstrip("/")
+        self._wall = wall_clock
+        self.clock_offset = ClockOffset()
+        self._http = httpx.Client(
+            auth=_BearerForOrigin(key_source, self.base_url),
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- endpoints ---------------------------------------------------------------
+
+    def list_week(self, day: date | None = None) -> list[Timer]:
+        params = {"date": day.isoformat()} if day is not None else None
+        body = self._request("GET", "/timer", "list timers", params=params)
+        try:
+            return decode_timer_list(body)
+        except ModelError as exc:
+            raise DecodeError("list timers", str(exc)) from exc
+
+    def play(
+        self,
+        task_id: str | None = None,
+        description: str | None = None,
+        parent_id: str | None = None,
+    ) -> Timer:
+        payload: dict[str, str] = {}
+        if task_id:
+            payload["task_id"] = task_id
+        if description:
+            payload["description"] = description
+        if parent_id:
+            payload["parent_id"] = parent_id
+        body = self._request("POST", "/timer/play", "start timer", json_body=payload)
+        return self._decode_one(body, "start timer")
+
+    def stop(self, timer_id: str) -> Timer:
+        body = self._request("POST", f"/timer/{self._segment(timer_id)}/stop", "stop timer")
+        return self._decode_one(body, "stop timer")
+
+    def delete(self, timer_id: str) -> None:
+        self._request("DELETE", f"/timer/{self._segment(timer_id)}", "delete timer",
+                      allow_empty=True)
+
+    # -- plumbing ----------------------------------------------------------------
+
+    @staticmethod
+    def _segment(timer_id: str) -> str:
+        if not timer_id or not timer_id.strip():
+            raise ValueError("timer id must not be empty")
+        # One path segment: '/', '.', '..', '?' and '#' can't change the path.
+        seg = quote(timer_id, safe="")
+        if seg in (".", ".."):
+            seg = seg.replace(".", "%2E")
+        return seg
+
+    @staticmethod
+    def _decode_one(body: object, endpoint: str) -> Timer:
+        try:
+            return decode_timer(unwrap(body))
+        except ModelError as exc:
+            raise DecodeError(endpoint, str(exc)) from exc
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        allow_empty: bool = False,
+    ) -> object:
+        url = self.base_url.copy_with(raw_path=(self._base_path + path).encode("ascii"))
+        if params:
+            url = url.copy_merge_params(params)
+        sent = self._wall()
+        try:
+            response = self._http.request(method, url, json=json_body)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise ConnectError(f"{endpoint}: cannot reach {self.base_url.host}: {_why(exc)}") \
+                from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise AmbiguousError(
+                f"{endpoint}: connection to {self.base_url.host} failed after sending: {_why(exc)}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ConnectError(f"{endpoint}: {_why(exc)}") from exc
+        received = self._wall()
+        self._note_date(response, sent, received)
+        if not response.is_success:
+            raise error_for_response(response, endpoint, received)
+        if not response.content.strip():
+            if allow_empty:
+                return None
+            raise DecodeError(endpoint, f"empty body with HTTP {response.status_code}")
+        try:
+            return json.loads(response.content)
+        except ValueError as exc:
+            if allow_empty:
+                return None
+            raise DecodeError(endpoint, "not JSON") from exc
+
+    def _note_date(self, response: httpx.Response, sent: float, received: float) -> None:
+        value = response.headers.get("date")
+        if not value:
+            return
+        try:
+            server = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=UTC)
+        self.clock_offset.add(server, sent, received)
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:160]
+
+
