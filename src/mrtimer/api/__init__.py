@@ -22,7 +22,15 @@ from ._errors import (
     ServerError,
     TransportError,
 )
-from ._models import Timer, decode_timer, format_hms, parse_datetime, parse_duration
+from ._models import (
+    Timer,
+    decode_timer,
+    decode_timer_list,
+    encode_timer,
+    format_hms,
+    parse_datetime,
+    parse_duration,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -44,6 +52,8 @@ __all__ = [
     "Timer",
     "TransportError",
     "decode_timer",
+    "decode_timer_list",
+    "encode_timer",
     "format_hms",
     "parse_datetime",
     "parse_duration",

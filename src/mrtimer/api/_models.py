@@ -7,8 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["Timer", "decode_timer", "decode_timer_list", "format_hms", "parse_datetime",
-           "parse_duration", "ModelError"]
+__all__ = [
+    "ModelError",
+    "Timer",
+    "decode_timer",
+    "decode_timer_list",
+    "encode_timer",
+    "format_hms",
+    "parse_datetime",
+    "parse_duration",
+]
 
 
 class ModelError(ValueError):
@@ -103,6 +111,24 @@ class Timer:
     @property
     def label(self) -> str:
         return self.task_title or self.description or self.task_id or "(no description)"
+
+
+def encode_timer(timer: Timer) -> dict[str, Any]:
+    """The API's JSON shape for a decoded timer (used to keep the last known state)."""
+    out: dict[str, Any] = {
+        "id": timer.id,
+        "task_id": timer.task_id,
+        "description": timer.description,
+        "start_date": timer.start.isoformat(),
+        "end_date": timer.end.isoformat() if timer.end else None,
+        "duration": format_hms(timer.duration) if timer.duration is not None else None,
+        "created_by": timer.created_by,
+        "project_id": timer.project_id,
+        "children": [encode_timer(c) for c in timer.children],
+    }
+    if timer.task_title:
+        out["task"] = {"id": timer.task_id, "title": timer.task_title}
+    return out
 
 
 def _opt_str(raw: dict[str, Any], key: str) -> str | None:
