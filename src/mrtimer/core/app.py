@@ -60,7 +60,9 @@ class App:
 
     @property
     def origin(self) -> str:
-        return origin_of(self.base_url)
+        # The in-process sandbox listens on a new port each run: one stable name keeps
+        # its queued actions and last known state across restarts.
+        return "sandbox:local" if self.sandbox else origin_of(self.base_url)
 
     @property
     def keys(self) -> KeyStore:
