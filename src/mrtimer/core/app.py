@@ -83,6 +83,7 @@ class App:
                 connect_timeout=self.settings.connect_timeout,
                 read_timeout=self.settings.read_timeout,
                 transport=self.transport,
+                wall_clock=lambda: self.clock.now().timestamp(),
             )
         return self._client
 

@@ -52,7 +52,7 @@ log = logging.getLogger("mrtimer.core")
 Observer = Callable[[TrackerState], None]
 
 LATE_NOTICE_AFTER = 60.0  # seconds: below this a queued action isn't "late"
-LAST_WEEK_REFRESH = 1800.0  # seconds between re-reads of last week's list
+LAST_WEEK_REFRESH = 3600.0  # seconds between re-reads of last week's list
 MAX_BACKOFF = 300.0
 
 
