@@ -13,9 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from memkeyring import MemoryKeyring  # noqa: E402
-
 from mrtimer.sandbox import SandboxServer  # noqa: E402
+
+from memkeyring import MemoryKeyring  # noqa: E402
 
 KEY = "test-key-7f3a9c"
 

@@ -131,7 +131,8 @@ def test_https_required_unless_loopback() -> None:
          BadRequestError, "Invalid request parameters"),
         (Fault("status", status=500, body=b'{"message": "boom"}'), ServerError, "boom"),
         (Fault("status", status=502, body=b"<html><head><title>502 Bad Gateway</title>"
-               b"</head><body>nginx</body></html>"), ServerError, "HTML error page: 502 Bad Gateway"),
+               b"</head><body>nginx</body></html>"), ServerError,
+         "HTML error page: 502 Bad Gateway"),
         (Fault("status", status=503, body=b""), ServerError, "Service Unavailable"),
         (Fault("status", status=418, body=b"teapot"), BadRequestError, "I'm a Teapot"),
     ],

@@ -8,14 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import wait_until
 
 from mrtimer.api import ApiClient
 from mrtimer.sandbox import Fault, SandboxServer
+
+from conftest import wait_until
 
 KEY = "cli-SECRET-key-4d2f91"
 TESTS = Path(__file__).parent

@@ -81,7 +81,8 @@ def test_switch_start_ends_the_running_timer_optimistically() -> None:
 
 def test_recent_tasks_distinct_most_recent_first() -> None:
     roots = (
-        t("1", utc(2026, 11, 24, 9), utc(2026, 11, 24, 10), "Review", "task-r", title="Code review"),
+        t("1", utc(2026, 11, 24, 9), utc(2026, 11, 24, 10), "Review", "task-r",
+          title="Code review"),
         t("2", utc(2026, 12, 1, 9), utc(2026, 12, 1, 10), "Fix bug"),
         t("3", utc(2026, 12, 2, 9), utc(2026, 12, 2, 10), "Review", "task-r",
           children=(t("3c", utc(2026, 12, 3, 9), utc(2026, 12, 3, 9, 10), "Review", "task-r"),)),

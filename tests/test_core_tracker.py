@@ -9,11 +9,12 @@ from pathlib import Path
 
 import filelock
 import pytest
-from conftest import FakeClock, wait_until
 
 from mrtimer.api import AmbiguousError, ApiClient, AuthError, Timer
 from mrtimer.core import AuthStatus, Outbox, Tracker, Worker
 from mrtimer.sandbox import Fault, SandboxServer
+
+from conftest import FakeClock, wait_until
 
 KEY = "core-key"
 

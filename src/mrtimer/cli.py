@@ -386,6 +386,8 @@ def toggle() -> None:
 @_handle
 def delete(timer_id: str) -> None:
     """Delete a timer (and the time resumed into it)."""
+    if not timer_id.strip():
+        fail(EXIT_USAGE, "a timer id is required")
     app = _app()
     pre = _sync_first(app)
     action, _, outcome = _perform(app, lambda: app.tracker.delete(timer_id), pre)

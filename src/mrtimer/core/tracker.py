@@ -225,6 +225,8 @@ class Tracker:
         return self.resume_last()
 
     def delete(self, timer_id: str, label: str | None = None) -> Action:
+        if not timer_id or not timer_id.strip():
+            raise ValueError("a timer id is required")
         return self._queue("delete", {"timer_id": timer_id, "label": label})
 
     def dismiss(self, action_id: int) -> bool:
@@ -391,7 +393,8 @@ class Tracker:
         if action.kind == "stop":
             return self._send_stop(action)
         if action.kind == "delete":
-            assert action.timer_id
+            if not action.timer_id:
+                raise Refused("no timer id to delete")
             try:
                 self.client.delete(action.timer_id)
             except NotFoundError:

@@ -13,6 +13,7 @@ __all__ = ["Worker"]
 log = logging.getLogger("mrtimer.worker")
 
 CLOCK_CHECK = 30.0  # seconds: how often a wall-clock jump (sleep, resume) is looked for
+BUSY_WAIT = 1.0  # seconds before retrying when another process holds the sync lock
 JUMP = 20.0  # seconds of wall time beyond monotonic time that count as a jump
 
 
@@ -66,16 +67,19 @@ class Worker:
             force = self._force.is_set()
             self._force.clear()
             self._wake.clear()
+            floor = 0.0
             try:
-                self.tracker.sync(force=force)
+                if self.tracker.sync(force=force).busy:
+                    floor = BUSY_WAIT  # a CLI command is sending: look again soon
             except Exception as exc:  # a bug must not kill the only network thread
                 log.exception("sync failed")
+                floor = BUSY_WAIT
                 if self._on_error is not None:
                     self._on_error(exc)
             with self.cycle_done:
                 self.cycles += 1
                 self.cycle_done.notify_all()
-            wait = min(self.tracker.seconds_until_due(), CLOCK_CHECK)
+            wait = max(floor, min(self.tracker.seconds_until_due(), CLOCK_CHECK))
             self._wake.wait(wait)
             wall, mono = clock.now().timestamp(), clock.monotonic()
             if abs((wall - last_wall) - (mono - last_mono)) > JUMP:
