@@ -580,10 +580,20 @@ def config_path() -> None:
 
 
 def _add_report() -> None:
-    try:
-        from mrtimer.report.cli import report_command
-    except ImportError:  # the reports package is optional at development time
-        return
+    from mrtimer.report.cli import report_command
+
+    inner = report_command.callback
+    assert inner is not None
+
+    @functools.wraps(inner)
+    @_handle
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        app = _app()
+        _sync_first(app)  # waiting actions first, as every command does
+        click.get_current_context().obj = app
+        return inner(*args, **kwargs)
+
+    report_command.callback = callback
     cli.add_command(report_command)
 
 

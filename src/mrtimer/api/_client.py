@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import platform
@@ -134,6 +135,7 @@ class ApiClient:
         self.base_url = validate_base_url(base_url)
         self._base_path = self.base_url.path.rstrip("/")
         self._wall = wall_clock
+        self._key_source = key_source
         self.clock_offset = ClockOffset()
         self._http = httpx.Client(
             auth=_BearerForOrigin(key_source, self.base_url),
@@ -143,6 +145,15 @@ class ApiClient:
             follow_redirects=False,
             trust_env=False,
         )
+
+    def key_fingerprint(self) -> str | None:
+        """A salted hash naming this account on this server (for cache folders), or
+        None without a key. The key itself never leaves the auth hook."""
+        key = self._key_source()
+        if not key:
+            return None
+        digest = hashlib.sha256(f"mrtimer\0{self.base_url}\0{key}".encode())
+        return digest.hexdigest()[:24]
 
     def close(self) -> None:
         self._http.close()

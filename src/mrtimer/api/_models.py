@@ -121,7 +121,8 @@ def encode_timer(timer: Timer) -> dict[str, Any]:
         "description": timer.description,
         "start_date": timer.start.isoformat(),
         "end_date": timer.end.isoformat() if timer.end else None,
-        "duration": format_hms(timer.duration) if timer.duration is not None else None,
+        # Seconds, not HH:mm:ss: this is our own storage and must keep sub-seconds.
+        "duration": timer.duration.total_seconds() if timer.duration is not None else None,
         "created_by": timer.created_by,
         "project_id": timer.project_id,
         "children": [encode_timer(c) for c in timer.children],

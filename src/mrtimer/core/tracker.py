@@ -52,7 +52,6 @@ log = logging.getLogger("mrtimer.core")
 Observer = Callable[[TrackerState], None]
 
 LATE_NOTICE_AFTER = 60.0  # seconds: below this a queued action isn't "late"
-LAST_WEEK_REFRESH = 3600.0  # seconds between re-reads of last week's list
 MAX_BACKOFF = 300.0
 
 
@@ -114,7 +113,7 @@ class Tracker:
         self._failures = 0
         self._retry_at = 0.0  # monotonic
         self._refresh_due = 0.0  # monotonic
-        self._last_week_at = -LAST_WEEK_REFRESH
+        self._need_last_week = True  # read last week's list on the next refresh
         self._state = TrackerState()
         self._load_snapshot()
         self._publish()
@@ -239,16 +238,20 @@ class Tracker:
         self._publish()
         return done
 
-    def request_refresh(self) -> None:
+    def request_refresh(self, full: bool = False) -> None:
+        """Refresh at the next sync; ``full`` re-reads last week too (after a wake from
+        sleep, at start-up, on the user's "Refresh")."""
         with self._lock:
             self._refresh_due = 0.0
             self._retry_at = 0.0
+            if full:
+                self._need_last_week = True
 
     def key_changed(self) -> None:
         with self._lock:
             self._auth = AuthStatus.UNKNOWN if self._has_key() else AuthStatus.NO_KEY
             self._retry_at = self._refresh_due = 0.0
-            self._last_week_at = -LAST_WEEK_REFRESH
+            self._need_last_week = True
             self._failures = 0
         self._publish()
 
@@ -342,6 +345,8 @@ class Tracker:
             self.outbox.mark_done(action, now, timer.id if timer else None, late)
             outcome.sent.append((action, timer))
             self._went_right()
+            with self._lock:  # the answer is fresh confirmed state: no extra poll now
+                self._refresh_due = self.clock.monotonic() + self.poll_interval
             log.info("action %d sent (%s)", action.id, action.summary())
         self.outbox.prune(self.clock.now().timestamp() - 14 * 86400)
 
@@ -573,21 +578,23 @@ class Tracker:
         this_week = self.client.list_week(today)
         with self._lock:
             snap = self._snapshot
-            mono = self.clock.monotonic()
+            # Last week changes rarely: it is read at start-up, on a new week, after a
+            # wake or a manual refresh, for a 409 this week can't explain, and when a
+            # timer we saw running is no longer running this week.
             need_last = (
                 both
+                or self._need_last_week
                 or snap.week_of is None
                 or snap.week_of - timedelta(days=snap.week_of.weekday())
                 != today - timedelta(days=today.weekday())
-                or mono - self._last_week_at >= LAST_WEEK_REFRESH
                 or (find_running(this_week) is None
-                    and find_running(snap.last_week) is not None)
+                    and find_running(snap.roots()) is not None)
             )
         last_week = snap.last_week
         if need_last:
             last_week = tuple(self.client.list_week(today - timedelta(days=7)))
             with self._lock:
-                self._last_week_at = self.clock.monotonic()
+                self._need_last_week = False
         self._set_snapshot(Snapshot(tuple(this_week), tuple(last_week), self.clock.now(), today))
         return [*last_week, *this_week]
 

@@ -34,7 +34,7 @@ class Worker:
 
     def start(self) -> None:
         # Actions queued on this machine wait for us: send them at once.
-        self.tracker.request_refresh()
+        self.tracker.request_refresh(full=True)
         self._thread.start()
 
     def wake(self, force: bool = False) -> None:
@@ -84,5 +84,5 @@ class Worker:
             wall, mono = clock.now().timestamp(), clock.monotonic()
             if abs((wall - last_wall) - (mono - last_mono)) > JUMP:
                 log.info("wall clock jumped (sleep or clock change): refreshing")
-                self.tracker.request_refresh()
+                self.tracker.request_refresh(full=True)
             last_wall, last_mono = wall, mono

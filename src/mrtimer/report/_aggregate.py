@@ -300,8 +300,8 @@ def build_report(data: ReportInput) -> Report:
 
     for root, node in _nodes(data.timers):
         ident = _identity(root, node)
-        project_key = f"project:{ident.project_id}" if ident.project_id else "project:none"
-        user_key = f"user:{ident.user_id}" if ident.user_id else "user:none"
+        project_key = f"project:{ident.project_id}" if ident.project_id else "no-project"
+        user_key = f"user:{ident.user_id}" if ident.user_id else "no-user"
         for day, piece in _spread(node, data.now, zone, period):
             roots_with_time.add(root.id)
             running = running or node.running

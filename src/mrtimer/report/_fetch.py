@@ -16,15 +16,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
-from mrtimer.api import Timer, decode_timer
+from mrtimer.api import Timer, decode_timer, encode_timer
+from mrtimer.core.atomic import atomic_write
 
 from ._aggregate import LocalZone, Period
 
@@ -34,7 +33,6 @@ __all__ = [
     "TtyProgress",
     "WeekCache",
     "WeekSource",
-    "atomic_write",
     "cache_namespace",
     "fetch_weeks",
     "weeks_for",
@@ -82,60 +80,18 @@ def weeks_for(period: Period, zone: LocalZone, now: datetime) -> list[date]:
 # -- cache ------------------------------------------------------------------------
 
 
-def _encode(timer: Timer) -> dict[str, Any]:
-    return {
-        "id": timer.id,
-        "start_date": timer.start.isoformat(),
-        "end_date": timer.end.isoformat() if timer.end is not None else None,
-        "duration": timer.duration.total_seconds() if timer.duration is not None else None,
-        "task_id": timer.task_id,
-        "task_title": timer.task_title,
-        "description": timer.description,
-        "project_id": timer.project_id,
-        "created_by": timer.created_by,
-        "parent_id": timer.parent_id,
-        "children": [_encode(child) for child in timer.children],
-    }
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory, fsync, replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def cache_namespace(client: object) -> str | None:
     """A directory name for one account on one server, or None if it can't be known.
 
-    Weeks of different keys or servers must never mix. The API client does not expose
-    its key; a public ``key_fingerprint()`` is used when it has one, else the key is read
-    through its auth hook and only a salted hash of it is kept. None: don't cache.
+    Weeks of different keys or servers must never mix: the name comes from the client's
+    ``key_fingerprint()`` (a salted hash, never the key). None: don't cache.
     """
-    base = str(getattr(client, "base_url", ""))
     fingerprint = getattr(client, "key_fingerprint", None)
-    key: object = None
-    if callable(fingerprint):
-        key = fingerprint()
-    else:
-        auth = getattr(getattr(client, "_http", None), "auth", None)
-        source = getattr(auth, "_key_source", None)
-        if callable(source):
-            key = source()
-    if not base or not isinstance(key, str) or not key:
+    value = fingerprint() if callable(fingerprint) else None
+    if not isinstance(value, str) or not value:
         return None
-    digest = hashlib.sha256(f"mrtimer-report-cache\0{base}\0{key}".encode()).hexdigest()
-    return digest[:24]
+    base = str(getattr(client, "base_url", ""))
+    return hashlib.sha256(f"mrtimer-report-cache\0{base}\0{value}".encode()).hexdigest()[:24]
 
 
 class WeekCache:
@@ -172,7 +128,7 @@ class WeekCache:
         body = {
             "version": CACHE_VERSION,
             "week": monday.isoformat(),
-            "timers": [_encode(t) for t in timers],
+            "timers": [encode_timer(t) for t in timers],
         }
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         atomic_write(self.path(monday), json.dumps(body, separators=(",", ":")).encode())

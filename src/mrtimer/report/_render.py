@@ -153,14 +153,14 @@ def _colors(report: Report) -> tuple[dict[str, str], list[tuple[str, str, float]
 
 
 def _nice_step(max_hours: float) -> float:
-    for step in (0.25, 0.5, 1, 2, 4, 6, 8, 12, 24, 48, 96, 168):
+    for step in (0.5, 1, 2, 4, 6, 8, 12, 24, 48, 96, 168):
         if max_hours / step <= 6:
             return float(step)
     return float(math.ceil(max_hours / 6))
 
 
 def _chart(report: Report, colors: dict[str, str]) -> str:
-    width, height = 1000, 300
+    width, height = 1000, 270
     left, right, top, bottom = 56, 16, 28, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     max_s = max((d.seconds for d in report.days), default=0)
@@ -170,7 +170,13 @@ def _chart(report: Report, colors: dict[str, str]) -> str:
     n = len(report.days)
     slot = plot_w / n
     bar_w = min(64.0, slot * 0.64)
-    label_every = max(1, math.ceil(n / 14))
+    # Up to two weeks every day is labelled; beyond, Mondays (every k-th for long ranges).
+    if n <= 14:
+        labelled = {d.day for d in report.days}
+    else:
+        mondays = [d.day for d in report.days if d.day.weekday() == 0]
+        labelled = set(mondays[:: max(1, math.ceil(len(mondays) / 14))])
+    show_totals = slot >= 44  # a total above each bar only while they don't collide
     label = ("task" if report.stack_by == "task" else "project")
     out = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
@@ -189,7 +195,7 @@ def _chart(report: Report, colors: dict[str, str]) -> str:
     for i, day in enumerate(report.days):
         cx = left + slot * (i + 0.5)
         x = cx - bar_w / 2
-        base = top + plot_h
+        base = float(top + plot_h)
         day_text = day.day.strftime("%a %d %b")
         for key, seconds in day.parts:
             h = plot_h * (seconds / 3600) / y_max
@@ -202,12 +208,12 @@ def _chart(report: Report, colors: dict[str, str]) -> str:
                 f'<rect class="bar" x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" '
                 f'height="{h:.1f}" fill="{color}" data-day="{_e(day.day.isoformat())}" '
                 f'data-series="{_e(key)}"><title>{_e(day_text)} · {_e(name)}: '
-                f'{_e(_hm(seconds))}</title></rect>'
+                f'{_e(_hm(seconds))} of {_e(_hm(day.seconds))}</title></rect>'
             )
-        if day.seconds:
+        if day.seconds and show_totals:
             out.append(f'<text class="total" x="{cx:.1f}" y="{base - 6:.1f}" '
                        f'text-anchor="middle">{_e(_hm(day.seconds))}</text>')
-        if i % label_every == 0:
+        if day.day in labelled:
             weekday, rest = day.day.strftime("%a"), day.day.strftime("%d %b")
             out.append(
                 f'<text class="axis" x="{cx:.1f}" y="{top + plot_h + 18}" text-anchor="middle">'
@@ -235,8 +241,8 @@ def _table(title: str, rows: tuple[Row, ...], total: int, colors: dict[str, str]
             f'<tr class="row" data-key="{_e(row.key)}"><td>{swatch}</td>'
             f'<td class="label" title="{_e(row.label)}">{_e(row.label)}</td>'
             f'<td class="num">{_e(_hms(row.seconds))}</td>'
-            f'<td class="share"><span class="meter"><span style="width:{pct:.1f}%"></span>'
-            f'</span>{pct:.1f}%</td></tr>'
+            f'<td class="share"><span class="meter"><span style="width:{pct:.1f}%;'
+            f'background:{color or PALETTE[0]}"></span></span>{pct:.1f}%</td></tr>'
         )
     if not rows:
         out.append('<tr class="none"><td></td><td colspan="3">No time recorded</td></tr>')
@@ -279,12 +285,13 @@ section { background: #fff; border: 1px solid #d8dee4; border-radius: 8px; paddi
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: 5px 8px; border-bottom: 1px solid #eaeef2; text-align: left; }
 th { color: #57606a; font-weight: 600; font-size: 13px; }
+th:first-child, td:first-child { width: 28px; padding-right: 0; }
 td.label { max-width: 520px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 td.num, th:nth-child(3) { text-align: right; font-variant-numeric: tabular-nums; width: 110px; }
 td.share { width: 190px; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .meter { display: inline-block; width: 110px; height: 8px; background: #eaeef2;
   border-radius: 4px; margin-right: 8px; vertical-align: middle; overflow: hidden; }
-.meter span { display: block; height: 100%; background: #4e79a7; }
+.meter span { display: block; height: 100%; }
 tfoot td { font-weight: 600; border-bottom: none; }
 footer { color: #8c959f; font-size: 12px; }
 """

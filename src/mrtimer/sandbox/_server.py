@@ -86,8 +86,6 @@ class Faults:
         self._queue: deque[Fault] = deque()
         self._lock = threading.Lock()
         self.latency = 0.0  # seconds added to every request
-        self.release = threading.Event()  # set to cut every injected delay short
-        self.release.set()
 
     def add(self, *faults: Fault) -> None:
         with self._lock:
@@ -312,9 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox._log(method, raw_path, self.headers.get("Authorization"))
         faults = sandbox.faults
         if faults.latency:
-            faults.release.clear()
-            faults.release.wait(faults.latency)
-            faults.release.set()
+            sandbox.closing.wait(faults.latency)  # each request waits its own full latency
         fault = faults.take(method, raw_path)
         if fault and fault.kind == "delay":
             sandbox.delay_gate.wait(fault.seconds)
@@ -411,6 +407,7 @@ class SandboxServer:
         self.prefix = prefix.rstrip("/")
         self.faults = Faults()
         self.delay_gate = threading.Event()  # set() to end injected delays early
+        self.closing = threading.Event()  # set on stop: ends every wait at once
         self.requests: list[tuple[str, str]] = []
         self._log_lock = threading.Lock()
         self.store = _Store(str(db), lambda: self.clock())
@@ -453,7 +450,7 @@ class SandboxServer:
 
     def stop(self) -> None:
         self.delay_gate.set()
-        self.faults.release.set()
+        self.closing.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
