@@ -6,8 +6,10 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import IO
 
+from mrtimer.core.atomic import atomic_write
+
 from ._aggregate import GroupBy, LocalZone, Period, Report, ReportInput, build_report
-from ._fetch import WeekCache, WeekSource, atomic_write, cache_namespace, fetch_weeks, weeks_for
+from ._fetch import WeekCache, WeekSource, cache_namespace, fetch_weeks, weeks_for
 from ._render import render_html
 
 __all__ = ["WEEKLY_REPORT_NAME", "local_today", "produce_report", "write_weekly_report"]
