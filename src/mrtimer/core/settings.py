@@ -13,6 +13,7 @@ import tomli_w
 from mrtimer.api import DEFAULT_BASE_URL, InsecureUrlError, validate_base_url
 
 from .atomic import atomic_write
+from .schedule import WorkingHours
 
 __all__ = ["Settings", "SettingsError", "SETTING_HELP"]
 
@@ -35,6 +36,14 @@ class Settings:
     start_at_login: bool = False
     idle_threshold_minutes: int = 10
     stop_when_idle: bool = False
+    idle_detection: bool = True
+    remind_after_minutes: int = 0
+    working_hours: str = "09:00-18:00"
+    working_days: str = "mon-fri"
+    pomodoro: bool = False
+    pomodoro_work_minutes: int = 25
+    pomodoro_break_minutes: int = 5
+    pomodoro_stop_at_end: bool = False
 
     def validate(self) -> Settings:
         try:
@@ -49,6 +58,15 @@ class Settings:
             raise SettingsError("recent_count: between 1 and 30 expected")
         if not 1 <= self.idle_threshold_minutes <= 240:
             raise SettingsError("idle_threshold_minutes: between 1 and 240 expected")
+        if not 0 <= self.remind_after_minutes <= 480:
+            raise SettingsError("remind_after_minutes: between 0 (off) and 480 expected")
+        if not 1 <= self.pomodoro_work_minutes <= 240 or \
+                not 1 <= self.pomodoro_break_minutes <= 120:
+            raise SettingsError("pomodoro_work_minutes 1-240 and pomodoro_break_minutes 1-120")
+        try:
+            WorkingHours.parse(self.working_hours, self.working_days)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
         return self
 
     @classmethod
@@ -100,6 +118,14 @@ SETTING_HELP: dict[str, str] = {
     "start_at_login": "start the tray app when you log in",
     "idle_threshold_minutes": "minutes without input that count as away",
     "stop_when_idle": "stop the running timer when you have been away that long",
+    "idle_detection": "watch for time away from the keyboard and mouse",
+    "remind_after_minutes": "remind to track after this much activity with no timer (0: off)",
+    "working_hours": "when reminders may come, e.g. 09:00-18:00",
+    "working_days": "days for reminders, e.g. mon-fri or mon,wed,fri",
+    "pomodoro": "pomodoro timer on/off",
+    "pomodoro_work_minutes": "pomodoro work period length",
+    "pomodoro_break_minutes": "pomodoro break length",
+    "pomodoro_stop_at_end": "stop the timer when a work period ends",
 }
 
 

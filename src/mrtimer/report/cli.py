@@ -15,8 +15,10 @@ from typing import Protocol, cast
 
 import click
 
+from mrtimer.core.atomic import atomic_write
+
 from ._aggregate import GROUP_BY, GroupBy, Period
-from ._fetch import WeekSource, atomic_write
+from ._fetch import WeekSource
 from ._render import FORMATS, Format, render
 from ._service import local_today, produce_report
 
