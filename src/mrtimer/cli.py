@@ -206,6 +206,15 @@ def tray(use_sandbox: bool, replace: bool) -> None:
     sys.exit(code)
 
 
+@cli.command(name="_dialog", hidden=True)
+@click.argument("kind")
+def dialog_cmd(kind: str) -> None:
+    """Internal: run one tray dialog (the frozen app's child process)."""
+    from mrtimer.tray.dialogs import main as dialog_main
+
+    sys.exit(dialog_main(kind))
+
+
 @cli.command()
 @_handle
 def login() -> None:

@@ -55,7 +55,8 @@ class App:
         validate_base_url(url)
         paths.ensure()
         app = cls(paths, settings, url, clock or SystemClock(), sandbox=sandbox_url is not None)
-        setup_logging(paths.log_file, app.keys.get_quiet)
+        # The sandbox never asks the keyring (it could prompt to unlock it).
+        setup_logging(paths.log_file, app.api_key if app.sandbox else app.keys.get_quiet)
         return app
 
     @property
