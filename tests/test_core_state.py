@@ -69,6 +69,7 @@ def test_pending_actions_apply_on_top() -> None:
     assert state.today_seconds(utc(2026, 12, 3, 10, 30), UTC) == 3600 + 1200
     deleted = derive_state(snap, [Action(3, "delete", {"timer_id": "a"}, now)], [])
     assert deleted.running is None and deleted.today_seconds(utc(2026, 12, 3, 11), UTC) == 0
+    assert deleted.recent == ()  # a timer being deleted is no longer offered
 
 
 def test_switch_start_ends_the_running_timer_optimistically() -> None:

@@ -7,7 +7,7 @@ Everything here is pure: no I/O, no threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
@@ -218,9 +218,14 @@ def derive_state(
                     intervals.pop(t.id, None)
             if running is not None and running.id == action.timer_id:
                 running = None
+    deleting = {a.timer_id for a in open_actions if a.kind == "delete"}
+    roots = tuple(
+        replace(r, children=tuple(c for c in r.children if c.id not in deleting))
+        for r in snapshot.roots() if r.id not in deleting
+    ) if deleting else snapshot.roots()
     return TrackerState(
         running=running,
-        recent=recent_tasks(snapshot.roots(), recent_count),
+        recent=recent_tasks(roots, recent_count),
         pending=tuple(open_actions),
         failed=tuple(failed),
         intervals=tuple(intervals.values()) + tuple(extra),
