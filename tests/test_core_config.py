@@ -98,3 +98,16 @@ def test_logs_rotate_and_mask_the_key(tmp_path: Path) -> None:
     assert "SUPERSECRET" not in text and "abc.def" not in text
     logging.getLogger("mrtimer").removeHandler(handler)
     handler.close()
+
+
+def test_system_env_undoes_the_frozen_bundle_paths() -> None:
+    from mrtimer.core.sysenv import system_env
+
+    bundle = {"LD_LIBRARY_PATH": "/usr/lib/mrtimer/_internal", "LD_LIBRARY_PATH_ORIG": "/opt/x",
+              "GI_TYPELIB_PATH": "/usr/lib/mrtimer/_internal/gi", "HOME": "/home/u"}
+    assert system_env(bundle, frozen=True, platform="linux") == {
+        "LD_LIBRARY_PATH": "/opt/x", "HOME": "/home/u"}
+    del bundle["LD_LIBRARY_PATH_ORIG"]
+    assert "LD_LIBRARY_PATH" not in system_env(bundle, frozen=True, platform="linux")
+    assert system_env(bundle, frozen=False, platform="linux") == bundle
+    assert system_env(bundle, frozen=True, platform="win32") == bundle

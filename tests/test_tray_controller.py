@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import keyring
 import pytest
 from PIL import Image
 
+import mrtimer.tray.controller as controller_module
 from mrtimer.core import App, Worker
 from mrtimer.sandbox import DEMO_TASKS, Fault, SandboxServer
 from mrtimer.tray.controller import TrayController
@@ -343,12 +343,13 @@ def test_sign_in_checks_the_key_and_leaves_the_sandbox(
 
 
 def test_weekly_report_opens_in_the_browser(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    opened: list[Path] = []
+    monkeypatch.setattr(controller_module, "open_target",
+                        lambda target: opened.append(target) or True)
     rig.controller.command(Command(Cmd.WEEKLY_REPORT))
     assert wait_until(lambda: bool(opened), timeout=15)
-    assert opened[0].startswith("file://") and opened[0].endswith("weekly-report.html")
-    page = Path(opened[0].removeprefix("file://")).read_text()
+    assert opened[0].name == "weekly-report.html"
+    page = opened[0].read_text()
     assert "Fix login bug" in page or "<html" in page.lower()
     assert rig.quit()
 

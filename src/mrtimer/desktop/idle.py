@@ -26,6 +26,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from mrtimer.core import Running
+from mrtimer.core.sysenv import system_env
 
 from ._session import Session
 
@@ -185,7 +186,8 @@ class MacIdleSource:
 
 def _run_text(argv: list[str]) -> str:
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=5, check=True)
+        done = subprocess.run(argv, capture_output=True, timeout=5, check=True,
+                              env=system_env())
     except (OSError, subprocess.SubprocessError) as exc:
         raise IdleUnavailable(f"{argv[0]}: {exc}") from exc
     return done.stdout.decode("utf-8", "replace")

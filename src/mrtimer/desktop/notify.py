@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from mrtimer.core.sysenv import system_env
+
 from ._session import Session
 
 __all__ = [
@@ -146,7 +148,8 @@ class CommandNotifier:
         argv = self._argv(title, text)
         try:
             done = self._run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, timeout=self.timeout, check=False)
+                             stderr=subprocess.PIPE, timeout=self.timeout, check=False,
+                             env=system_env())
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise NotifyError(f"{self.name}: {exc}") from exc
         if done.returncode != 0:

@@ -8,7 +8,6 @@ their own. API errors propagate unchanged for the application's error handler.
 from __future__ import annotations
 
 import sys
-import webbrowser
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Protocol, cast
@@ -16,6 +15,7 @@ from typing import Protocol, cast
 import click
 
 from mrtimer.core.atomic import atomic_write
+from mrtimer.core.sysenv import open_target
 
 from ._aggregate import GROUP_BY, GroupBy, Period
 from ._fetch import WeekSource
@@ -94,7 +94,7 @@ def resolve_period(today: date, day: date | None, first: date | None, last: date
 
 def open_in_browser(path: Path) -> bool:
     """Open a local file in the default browser (tests replace this)."""
-    return webbrowser.open(path.resolve().as_uri())
+    return open_target(path)
 
 
 def _context() -> ReportContext:

@@ -39,12 +39,8 @@ import json
 import logging
 import os
 import queue
-import shutil
-import subprocess
-import sys
 import threading
 import time
-import webbrowser
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +59,7 @@ from mrtimer.core import (
     TrackerState,
 )
 from mrtimer.core.app import origin_of
+from mrtimer.core.sysenv import open_target
 
 from .backend import Tray
 from .dialogs import DialogError, DialogHandle, Dialogs, Event
@@ -779,24 +776,14 @@ class TrayController:
         finally:
             client.close()
         log.info("weekly report written to %s", path)
-        if not webbrowser.open(path.as_uri()):
+        if not open_target(path):
             self.notify("Weekly report", f"Saved to {path}")
 
     def _open_logs(self) -> None:
         folder = self.app.paths.log_dir
         folder.mkdir(parents=True, exist_ok=True)
-        if sys.platform == "win32":
-            os.startfile(folder)  # type: ignore[attr-defined]  # noqa: S606
-            return
-        opener = "open" if sys.platform == "darwin" else shutil.which("xdg-open")
-        if opener is None:
+        if not open_target(folder):
             self.notify(APP_NAME, f"The log folder is {folder}")
-            return
-        try:
-            subprocess.run([opener, str(folder)], timeout=20, check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            self.notify(APP_NAME, f"The log folder is {folder} ({exc})")
 
     def _start_integration(self, session: Session) -> None:
         factory = self._integration_factory
@@ -891,12 +878,14 @@ def _setting_help() -> dict[str, str]:
 
 
 def _notify_send(title: str, text: str) -> None:
-    tool = shutil.which("notify-send")
-    if tool is None:
-        log.info("notification: %s: %s", title, text)
-        return
+    """Without a tray notification: the desktop's command-line notifier, if any."""
+    from mrtimer.desktop.notify import CommandNotifier, NotifyError
+
+    notifier = CommandNotifier.notify_send()
     try:
-        subprocess.run([tool, "--app-name", APP_NAME, title, text], timeout=5, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        log.info("notification: %s: %s", title, text)
+        if notifier.available():
+            notifier.send(title, text)
+            return
+    except NotifyError:
+        pass
+    log.info("notification: %s: %s", title, text)
