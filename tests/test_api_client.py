@@ -15,6 +15,7 @@ from mrtimer.api import (
     ConflictError,
     ConnectError,
     DecodeError,
+    HttpStatusError,
     InsecureUrlError,
     NotFoundError,
     RateLimitedError,
@@ -137,8 +138,8 @@ def test_https_required_unless_loopback() -> None:
         (Fault("status", status=418, body=b"teapot"), BadRequestError, "I'm a Teapot"),
     ],
 )
-def test_status_errors_keep_message(sandbox: SandboxServer, fault: Fault, error: type,
-                                    message: str) -> None:
+def test_status_errors_keep_message(sandbox: SandboxServer, fault: Fault,
+                                    error: type[HttpStatusError], message: str) -> None:
     sandbox.faults.add(fault)
     with pytest.raises(error) as exc:
         client_for(sandbox).list_week()

@@ -18,8 +18,9 @@ def t(id: str, start: datetime, end: datetime | None = None, desc: str | None = 
                  children=children, task_title=title)
 
 
-def utc(*a: int) -> datetime:
-    return datetime(*a, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+        second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_midnight_crossing_counts_in_both_days() -> None:

@@ -11,7 +11,7 @@ import filelock
 import pytest
 
 from mrtimer.api import AmbiguousError, ApiClient, AuthError, Timer
-from mrtimer.core import AuthStatus, Outbox, Tracker, Worker
+from mrtimer.core import AuthStatus, Outbox, Tracker, TrackerState, Worker
 from mrtimer.sandbox import Fault, SandboxServer
 
 from conftest import FakeClock, wait_until
@@ -62,7 +62,7 @@ def free_port() -> int:
 
 
 def test_start_is_optimistic_then_confirmed(rig: Rig) -> None:
-    seen = []
+    seen: list[TrackerState] = []
     rig.tracker.subscribe(seen.append)
     rig.tracker.start(description="Write tests")
     state = rig.tracker.state
@@ -305,9 +305,10 @@ def test_conflict_with_a_timer_from_last_week(clocked_sandbox: SandboxServer, cl
     assert t.sync(refresh=False).ok
     assert not other.list_week(date(2026, 11, 29))[0].running
     assert other.list_week(date(2026, 11, 30))[0].running
-    assert old.id != t.state.running.id  # type: ignore[union-attr]
+    running = t.state.running
+    assert running is not None and running.id is not None and old.id != running.id
     # The state finds a timer running since last week too.
-    other.stop(t.state.running.id)  # type: ignore[union-attr]
+    other.stop(running.id)
     clock.advance(60)
     other.play(parent_id=old.id)  # resumes into last week's root
     t.sync(force=True)
@@ -324,7 +325,8 @@ def test_stopping_a_stopped_or_missing_timer_counts_as_done(rig: Rig) -> None:
     t = rig.tracker
     t.start(description="A")
     t.sync()
-    timer_id = t.state.running.id  # type: ignore[union-attr]
+    timer_id = t.state.running.id if t.state.running else None
+    assert timer_id is not None
     other.stop(timer_id)  # stopped elsewhere
     t.stop()
     out = t.sync(refresh=False)

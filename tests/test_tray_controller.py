@@ -344,8 +344,11 @@ def test_sign_in_checks_the_key_and_leaves_the_sandbox(
 
 def test_weekly_report_opens_in_the_browser(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[Path] = []
-    monkeypatch.setattr(controller_module, "open_target",
-                        lambda target: opened.append(target) or True)
+    def fake_open(target: Path) -> bool:
+        opened.append(target)
+        return True
+
+    monkeypatch.setattr(controller_module, "open_target", fake_open)
     rig.controller.command(Command(Cmd.WEEKLY_REPORT))
     assert wait_until(lambda: bool(opened), timeout=15)
     assert opened[0].name == "weekly-report.html"

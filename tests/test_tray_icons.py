@@ -30,6 +30,12 @@ STATES = {
 }
 
 
+
+def alpha_at(img: Image.Image, x: int, y: int) -> int:
+    px = img.getpixel((x, y))
+    assert isinstance(px, tuple)
+    return int(px[3])
+
 def pixels(img: Image.Image) -> list[tuple[int, int, int]]:
     raw = img.convert("RGB").tobytes()
     return list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
@@ -76,8 +82,8 @@ def test_idle_and_running_differ_by_shape_in_one_colour(size: int) -> None:
     # Inside the face, lower left, clear of the hand and the digits: paper vs ink.
     cx, cy, r = _face(size)
     x, y = round(cx - 0.45 * r), round(cy + 0.3 * r)
-    assert idle.getpixel((x, y))[3] < 100
-    assert busy.getpixel((x, y))[3] > 200
+    assert alpha_at(idle, x, y) < 100
+    assert alpha_at(busy, x, y) > 200
     assert sum(alpha_mask(busy)) > 1.3 * sum(alpha_mask(idle))
 
 
@@ -125,7 +131,7 @@ def test_badges_leave_a_transparent_gap() -> None:
     img = render(IconKey(Glyph.RUNNING, Badge.ERROR, "5"), 32)
     plain = render(IconKey(Glyph.RUNNING, text="5"), 32)
     gap = [(x, y) for x in range(32) for y in range(32)
-           if plain.getpixel((x, y))[3] > 200 and img.getpixel((x, y))[3] < 30]
+           if alpha_at(plain, x, y) > 200 and alpha_at(img, x, y) < 30]
     assert len(gap) > 10
 
 

@@ -376,6 +376,7 @@ def test_xorg_fallback_click_opens_the_full_menu(
         x11.poll(lambda: (tray.dialog("menu") or {}).get("entries"), 10, what="the popup")
         shot = desktop.screenshot()
         box = shot.getbbox()
+        assert box is not None
         desktop.screenshot(SHOTS / "tray-xorg-menu.png", box=(0, 0, 320, min(box[3], 560)))
         desktop.click(700, 600)  # a click elsewhere closes it, choosing nothing
         x11.poll(lambda: not _alive(tray.dialog("menu")), 10, what="the popup to close")

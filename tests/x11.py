@@ -66,7 +66,7 @@ def require(*extra: str, dbus: bool = False) -> None:
     pytest.skip(msg)
 
 
-def poll(predicate: Callable[[], T], timeout: float, interval: float = 0.02,
+def poll(predicate: Callable[[], T | None], timeout: float, interval: float = 0.02,
          what: str = "condition") -> T:
     """Return ``predicate()``'s first truthy value; AssertionError after ``timeout``."""
     deadline = time.monotonic() + timeout
