@@ -8,11 +8,10 @@ import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from mrtimer.core import Running
+from mrtimer.core import Running, SettingsError
 from mrtimer.desktop import DesktopSettings, Session, WorkingHours
 from mrtimer.desktop.autostart import (
     LinuxAutostart,
@@ -324,14 +323,12 @@ def test_session_detection(env: dict[str, str], display: str) -> None:
     assert Session.detect(env, "win32") == Session("windows", "native")
 
 
-def test_desktop_settings_from_an_older_settings_object() -> None:
-    old = SimpleNamespace(notifications=False, hotkey_toggle="<ctrl>+<f9>",
-                          idle_threshold_minutes="ten")
-    s = DesktopSettings.from_settings(old)
-    assert s.notifications is False and s.hotkey_toggle == "<ctrl>+<f9>"
-    assert s.idle_threshold_minutes == 10  # wrong type: the default
-    assert s.remind_after_minutes == 0 and s.pomodoro is False
-    assert DesktopSettings(working_hours="nonsense").hours() == WorkingHours()
+def test_desktop_settings_are_the_validated_core_settings() -> None:
+    s = DesktopSettings().with_value("idle_threshold_minutes", "15")
+    assert s.idle_threshold == 900.0 and s.remind_after_minutes == 0 and s.pomodoro is False
+    assert s.hours() == WorkingHours()
+    with pytest.raises(SettingsError, match="working_hours"):
+        DesktopSettings().with_value("working_hours", "nonsense")
 
 
 def test_working_hours() -> None:

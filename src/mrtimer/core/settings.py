@@ -45,6 +45,15 @@ class Settings:
     pomodoro_break_minutes: int = 5
     pomodoro_stop_at_end: bool = False
 
+    @property
+    def idle_threshold(self) -> float:
+        """Seconds without input that count as away."""
+        return self.idle_threshold_minutes * 60.0
+
+    def hours(self) -> WorkingHours:
+        """When reminders may come (validated on load, so this parses)."""
+        return WorkingHours.parse(self.working_hours, self.working_days)
+
     def validate(self) -> Settings:
         try:
             validate_base_url(self.base_url)

@@ -205,7 +205,7 @@ class DesktopIntegration:
         self._debounce = hotkey_debounce
         self.tick_seconds = tick_seconds
         self._tz = getattr(app, "tz", None) if tz is _AUTO else tz
-        self._settings = DesktopSettings.from_settings(app.settings)
+        self._settings = app.settings
         chain: list[Notifier] = [ControllerNotifier(controller)]
         chain += list(notifiers) if notifiers is not None else platform_notifiers(self._session)
         self.notifications = NotificationCenter(chain, lambda: self._settings.notifications)
@@ -344,7 +344,7 @@ class DesktopIntegration:
         self._setup_hotkeys()
 
     def _apply_settings(self) -> None:
-        old, new = self._settings, DesktopSettings.from_settings(self._app.settings)
+        old, new = self._settings, self._app.settings
         if new == old:
             return
         self._settings = new
@@ -627,7 +627,7 @@ class DesktopIntegration:
     def tick(self) -> None:
         """One pass of idle, reminder and pomodoro checks (the loop calls it; tests too)."""
         self.ticks += 1
-        new = DesktopSettings.from_settings(self._app.settings)
+        new = self._app.settings
         if new != self._settings:
             self._apply_settings()
         now = self._tracker.clock.now()
