@@ -68,3 +68,24 @@ def test_installed_script_in_an_awkward_path(tmp_path: Path) -> None:
     exec_args = write_and_check(tmp_path, command)
     shown = run([*exec_args, "--help"], tmp_path)
     assert shown.returncode == 0 and "system-tray app" in shown.stdout, shown.stderr
+
+
+@pytest.mark.x11
+def test_the_registered_exec_line_starts_the_tray(tmp_path: Path) -> None:
+    """What the session manager would run at login, run as is: the icon docks."""
+    from mrtimer.sandbox import SandboxServer
+
+    import x11
+
+    need_validator()
+    x11.require()
+    exec_args = write_and_check(tmp_path, launch_command())
+    (tmp_path / "x11").mkdir()
+    with SandboxServer(port=0) as server, x11.Desktop.start(tmp_path / "x11") as desktop:
+        env = {"MRTIMER_HOME": str(tmp_path / "home"), "MRTIMER_API_KEY": "autostart-key",
+               "MRTIMER_BASE_URL": server.base_url, "PYSTRAY_BACKEND": "xorg"}
+        proc = desktop.spawn(exec_args, env=env)
+        icon = desktop.wait_for_icon(timeout=30)
+        assert icon.width > 1 and proc.poll() is None
+        x11.poll(lambda: server.request_count() > 0, 15, what="the tray's first refresh")
+        desktop.stop(proc)
