@@ -501,6 +501,7 @@ def test_frozen_tray_opens_a_dialog_child(installed: Path, desktop: Any,
 
     tray = _launch_tray(desktop, [str(BIN)], tmp_path / "dialog", tray_server)
     try:
+        _time_to_icon(desktop, tray)  # docked and drawn before it is clicked
         st = tray.wait_state(lambda st: any(e["text"] == "New timer…" for e in st["menu"]),
                              "the menu")
         button = 1 if st["backend"] == "appindicator" else 3
