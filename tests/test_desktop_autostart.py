@@ -81,7 +81,8 @@ def test_the_registered_exec_line_starts_the_tray(tmp_path: Path) -> None:
     x11.require()
     exec_args = write_and_check(tmp_path, launch_command())
     (tmp_path / "x11").mkdir()
-    with SandboxServer(port=0) as server, x11.Desktop.start(tmp_path / "x11") as desktop:
+    with SandboxServer(port=0) as server, \
+            x11.Desktop.start(tmp_path / "x11", timeout=30) as desktop:
         env = {"MRTIMER_HOME": str(tmp_path / "home"), "MRTIMER_API_KEY": "autostart-key",
                "MRTIMER_BASE_URL": server.base_url, "PYSTRAY_BACKEND": "xorg"}
         proc = desktop.spawn(exec_args, env=env)

@@ -178,7 +178,18 @@ def _late_notes(app: App) -> None:
 # -- the group -------------------------------------------------------------------------
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "report"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "report" and "report" not in self.commands:
+            self.add_command(_report_command())
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--base-url", envvar="MRTIMER_BASE_URL", metavar="URL",
               help="API base URL (default from settings; env MRTIMER_BASE_URL).")
 @click.version_option(__version__, "--version", prog_name="mrtimer",
@@ -588,7 +599,8 @@ def config_path() -> None:
                f"logs:     {p.log_dir}")
 
 
-def _add_report() -> None:
+def _report_command() -> click.Command:
+    """`mrtimer report`, imported only when it is used (the tray doesn't pay for it)."""
     from mrtimer.report.cli import report_command
 
     inner = report_command.callback
@@ -603,10 +615,7 @@ def _add_report() -> None:
         return inner(*args, **kwargs)
 
     report_command.callback = callback
-    cli.add_command(report_command)
-
-
-_add_report()
+    return report_command
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -137,7 +137,10 @@ class ApiClient:
         self._wall = wall_clock
         self._key_source = key_source
         self.clock_offset = ClockOffset()
-        self._http = httpx.Client(
+        # httpx builds its transport (importing httpcore, and trio/anyio when installed)
+        # and an SSL context with certifi's CAs in Client(): ~0.3 s, done on first use
+        # (the worker thread), not before the tray icon is shown.
+        self._http_args: dict[str, Any] = dict(
             auth=_BearerForOrigin(key_source, self.base_url),
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -145,6 +148,18 @@ class ApiClient:
             follow_redirects=False,
             trust_env=False,
         )
+        self._http_client: httpx.Client | None = None
+        self._http_lock = threading.Lock()
+
+    @property
+    def _http(self) -> httpx.Client:
+        client = self._http_client
+        if client is None:
+            with self._http_lock:
+                if self._http_client is None:
+                    self._http_client = httpx.Client(**self._http_args)
+                client = self._http_client
+        return client
 
     def key_fingerprint(self) -> str | None:
         """A salted hash naming this account on this server (for cache folders), or
@@ -156,7 +171,9 @@ class ApiClient:
         return digest.hexdigest()[:24]
 
     def close(self) -> None:
-        self._http.close()
+        with self._http_lock:
+            if self._http_client is not None:
+                self._http_client.close()
 
     def __enter__(self) -> ApiClient:
         return self

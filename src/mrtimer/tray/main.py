@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import signal
@@ -32,14 +33,15 @@ PROBE_ENV = "MRTIMER_TRAY_PROBE"
 
 def _integration_factory() -> IntegrationFactory | None:
     """``mrtimer.desktop.DesktopIntegration`` when it is there (hotkeys, idle,
-    notifications, autostart: optional pieces)."""
-    try:
-        from mrtimer.desktop import DesktopIntegration  # type: ignore[attr-defined]
-    except ImportError as exc:
-        log.info("desktop integration not available: %s", exc)
+    notifications, autostart: optional pieces). Imported when the tray starts it, on
+    pystray's setup thread, so the import doesn't delay the icon."""
+    if importlib.util.find_spec("mrtimer.desktop") is None:
+        log.info("desktop integration not available")
         return None
 
     def make(app: App, tracker: Tracker, controller: TrayController) -> Any:
+        from mrtimer.desktop import DesktopIntegration
+
         return DesktopIntegration(app, tracker, controller)
 
     return make
