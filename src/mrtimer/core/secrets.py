@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-
-import keyring
-import keyring.errors
-
 __all__ = ["ENV_VAR", "SERVICE", "KeyStore", "SecretsUnavailable"]
 
 SERVICE = "meetandrock-timer"
@@ -47,6 +43,8 @@ class KeyStore:
             return env
         with self._lock:
             if not self._loaded:
+                import keyring.errors  # imported when first needed: it is slow to load
+
                 try:
                     self._cached = keyring.get_password(SERVICE, self.account)
                 except keyring.errors.NoKeyringError:
@@ -64,6 +62,8 @@ class KeyStore:
             return None
 
     def set(self, key: str) -> None:
+        import keyring.errors
+
         try:
             keyring.set_password(SERVICE, self.account, key)
         except keyring.errors.NoKeyringError:
@@ -78,6 +78,8 @@ class KeyStore:
 
     def delete(self) -> bool:
         """Remove the stored key; False when there was none."""
+        import keyring.errors
+
         try:
             keyring.delete_password(SERVICE, self.account)
             found = True
@@ -90,5 +92,7 @@ class KeyStore:
         return found
 
     def has_backend(self) -> bool:
+        import keyring
+
         backend = keyring.get_keyring()
         return not type(backend).__module__.startswith("keyring.backends.fail")
