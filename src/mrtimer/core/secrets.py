@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+
 __all__ = ["ENV_VAR", "SERVICE", "KeyStore", "SecretsUnavailable"]
 
 SERVICE = "meetandrock-timer"
