@@ -7,9 +7,9 @@ hour takes a second.
 
 from __future__ import annotations
 
+import sys
 import tempfile
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import filelock
@@ -18,31 +18,15 @@ from mrtimer.api import ApiClient
 from mrtimer.core import Outbox, Tracker
 from mrtimer.sandbox import SandboxServer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from fakeclock import FakeClock  # noqa: E402  (the tests' hand-moved clock)
+
 KEY = "bench-key"
 
 
-class SimClock:
-    def __init__(self) -> None:
-        self._now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-        self._mono = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._mono
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            self._mono += seconds
-
-
 def measure() -> dict[str, float]:
-    clock = SimClock()
+    clock = FakeClock(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as tmp, \
             SandboxServer(port=0, clock=clock.now) as server:
         client = ApiClient(server.base_url, lambda: KEY,

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import keyring
@@ -15,35 +13,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from mrtimer.sandbox import SandboxServer  # noqa: E402
 
+from fakeclock import FakeClock  # noqa: E402
 from memkeyring import MemoryKeyring  # noqa: E402
 
 KEY = "test-key-7f3a9c"
-
-
-class FakeClock:
-    """Wall clock and monotonic clock that only move when a test says so."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
-        self._mono = 1000.0
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self._mono
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            self._mono += seconds
-
-    def jump_wall(self, seconds: float) -> None:
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ from mrtimer.api import AmbiguousError, ApiClient, AuthError, Timer
 from mrtimer.core import AuthStatus, Outbox, Tracker, TrackerState, Worker
 from mrtimer.sandbox import Fault, SandboxServer
 
-from conftest import FakeClock, wait_until
+from conftest import wait_until
+from fakeclock import FakeClock
 
 KEY = "core-key"
 

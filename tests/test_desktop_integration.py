@@ -18,7 +18,8 @@ from mrtimer.desktop import DesktopIntegration, DesktopSettings, Session, state_
 from mrtimer.desktop.hotkey import HotkeyService
 from mrtimer.sandbox import SandboxServer
 
-from conftest import FakeClock, wait_until
+from conftest import wait_until
+from fakeclock import FakeClock
 
 KEY = "desktop-key"
 
