@@ -22,7 +22,7 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, PngImagePlugin
 
 __all__ = [
     "Badge",
@@ -85,7 +85,9 @@ def elapsed_text(seconds: float) -> str:
 def _art(name: str) -> Image.Image:
     ref = resources.files("mrtimer").joinpath("assets", name)
     with ref.open("rb") as fh:
-        img = Image.open(fh)
+        # The art is PNG: open it with that plugin alone. Image.open() would first
+        # import every image plugin Pillow has, a cost paid before the icon shows.
+        img = PngImagePlugin.PngImageFile(fh)
         img.load()
     return img.convert("RGBA")
 
