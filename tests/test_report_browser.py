@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,8 @@ import pytest
 
 from mrtimer.api import Timer
 from mrtimer.report import Period, Report, ReportInput, build_report, render_html
+
+from test_report_render import Elements
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "artifacts" / "screenshots" / "report.png"
@@ -93,25 +94,8 @@ def demo_week() -> Report:
                                     now=now, tz=BERLIN))
 
 
-class Dom(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def having(self, tag: str, css_class: str) -> list[dict[str, str | None]]:
-        return [a for t, a in self.tags
-                if t == tag and css_class in (a.get("class") or "").split()]
-
-
-def dom_of(tmp_path: Path, page: Path) -> Dom:
-    dom = Dom()
+def dom_of(tmp_path: Path, page: Path) -> Elements:
+    dom = Elements()
     dom.feed(run_chromium(tmp_path, page, "--dump-dom").stdout)
     return dom
 

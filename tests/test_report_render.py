@@ -78,6 +78,10 @@ class Elements(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.text.append(data)
 
+    def having(self, tag: str, css_class: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags
+                if t == tag and css_class in (a.get("class") or "").split()]
+
 
 def parse(page: str) -> Elements:
     parser = Elements()
