@@ -13,7 +13,6 @@ process group id) when it closes. Every wait has a deadline.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -37,7 +36,6 @@ ROOT = HERE.parent
 TESTS = ROOT / "tests"
 RESULTS = HERE / "RESULTS.md"
 NOTES = HERE / "NOTES.md"  # appended to RESULTS.md
-METRICS = ROOT / "artifacts" / "packaging" / "metrics.json"
 for _p in (str(HERE), str(TESTS)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
@@ -47,17 +45,32 @@ import bench_report  # noqa: E402
 
 from mrtimer.sandbox import SandboxServer  # noqa: E402
 
-# What the tray imports from outside the standard library (the memory floor). With the
-# gtk backend ``import pystray`` loads gi + Gtk 3 itself, as it does in the app.
+# Start floor: the issue's command.
 FLOOR_START = "import pystray, PIL.Image, httpx"
-# The issue's list (what the code names), and every third-party package the tray has
-# loaded after start (its sys.modules, gtk backend): httpx's transport (httpcore, which
-# pulls in trio/anyio when they are installed), python-xlib, pygments (via keyring's
-# dependencies), sqlite3 for the outbox. The target is judged against the second.
+# Memory floor: "a process that imports the same packages and sleeps". The packages are
+# read from the measured tray itself (PYTHONPROFILEIMPORTTIME: every module it has
+# imported by the time of the reading, mrtimer's own excepted), so the floor follows
+# what the app really loads, third-party and standard library alike. With the gtk
+# backend ``import pystray`` (first) loads gi + Gtk 3 as it does in the app.
+FLOOR_PROGRAM = """
+import importlib, os, sys, time
+import pystray
+failed = []
+for name in open(sys.argv[1]).read().split():
+    try:
+        importlib.import_module(name)
+    except BaseException as exc:
+        failed.append(f"{name}: {exc.__class__.__name__}")
+with open(sys.argv[2] + ".part", "w") as out:
+    out.write("\\n".join(failed))
+os.replace(sys.argv[2] + ".part", sys.argv[2])
+if len(sys.argv) < 4:
+    time.sleep(1800)
+"""
+# The issue's own list of what the code names, for comparison only.
 FLOOR_NAMED = ("import pystray, PIL.Image, PIL.ImageDraw, PIL.ImageFont, httpx, keyring, "
                "filelock, click")
-FLOOR_IMPORTS = (FLOOR_NAMED + ", httpcore, platformdirs, tomli_w, Xlib.display, pygments, "
-                 "sqlite3, ssl")
+NOT_FLOOR = ("mrtimer", "memkeyring")  # ours (memkeyring: the tests' keyring, never loaded)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -244,7 +257,7 @@ def use_bytecode_cache(tmp: Path) -> None:
 def warm_up(desktop: Any, server: SandboxServer, tmp: Path) -> None:
     import test_tray_x11 as t
 
-    for code in (FLOOR_START, FLOOR_IMPORTS, FLOOR_NAMED):
+    for code in (FLOOR_START, FLOOR_NAMED):
         for backend in ("gtk", "xorg"):
             desktop.spawn([sys.executable, "-c", code], env=floor_env(backend),
                           log="warm-up").wait(120)
@@ -309,28 +322,70 @@ def start_to_icon(desktop: Any, server: SandboxServer, tmp: Path, backend: str, 
 # -- 2, 3, 4: memory, CPU, click to feedback (one gtk tray) ----------------------------------
 
 
+def imported_modules(log: Path) -> list[str]:
+    """Every module named in a PYTHONPROFILEIMPORTTIME log (stderr), in order, ours
+    left out."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for line in log.read_text(errors="replace").splitlines():
+        if not line.startswith("import time:") or line.rstrip().endswith("| imported package"):
+            continue
+        name = line.rsplit("|", 1)[-1].strip()
+        if name and name not in seen and name.split(".")[0] not in NOT_FLOOR:
+            seen.add(name)
+            names.append(name)
+    return names
+
+
+@dataclass
+class Floor:
+    proc: Any
+    modules: int
+    failed: list[str]
+
+
+def memory_floor(desktop: Any, tmp: Path, log: Path, tag: str) -> Floor:
+    """Start the memory floor for what the tray at ``log`` has imported: one run that
+    imports and exits (so its bytecode is compiled beforehand, as the app's is), then
+    the sleeping process that is measured."""
+    names = imported_modules(log)
+    listing = tmp / f"floor-{tag}.txt"
+    listing.write_text("\n".join(names))
+    ready = tmp / f"floor-{tag}.ready"
+    desktop.spawn([sys.executable, "-c", FLOOR_PROGRAM, str(listing), str(ready), "once"],
+                  env=floor_env("gtk"), log="floor-mem").wait(120)
+    ready.unlink()
+    proc = desktop.spawn([sys.executable, "-c", FLOOR_PROGRAM, str(listing), str(ready)],
+                         env=floor_env("gtk"), log="floor-mem")
+    poll(ready.exists, 60, 0.05, "the memory floor to finish importing")
+    failed = [f for f in ready.read_text().splitlines() if f]
+    return Floor(proc, len(names), failed)
+
+
 def long_run(desktop: Any, server: SandboxServer, tmp: Path, quick: bool, res: Results) -> None:
     import test_tray_x11 as t
 
     mem_wait = 10.0 if quick else 60.0
     cpu_minutes = 1 if quick else 5
-    floor_proc = desktop.spawn([sys.executable, "-c",
-                                FLOOR_IMPORTS + "; import time; time.sleep(1800)"],
-                               env=floor_env("gtk"), log="floor-mem")
     named_proc = desktop.spawn([sys.executable, "-c",
                                 FLOOR_NAMED + "; import time; time.sleep(1800)"],
                                env=floor_env("gtk"), log="floor-mem-named")
-    tray = t.launch(desktop, tmp / "long", "gtk", server, extra=PYCACHE)
+    home = tmp / "long"
+    tray = t.launch(desktop, home, "gtk", server,
+                    extra={**PYCACHE, "PYTHONPROFILEIMPORTTIME": "1"})
     pid = tray.proc.pid
+    floors: list[Floor] = []
     try:
         tray.wait_state(lambda st: any(e["text"] == "Fix login bug" for e in st["menu"]),
                         "recent tasks from the sandbox")
         # memory, idle
         time.sleep(mem_wait)
         tray.assert_alive()
-        idle_app, idle_floor = rss_kib(pid), rss_kib(floor_proc.pid)
-        named = rss_kib(named_proc.pid)
+        idle_app = rss_kib(pid)
         idle_cpu = cpu_seconds(pid)
+        named = rss_kib(named_proc.pid)
+        floors.append(memory_floor(desktop, tmp, home / "tray.log", "idle"))
+        idle_floor = rss_kib(floors[0].proc.pid)
         # a timer running
         tray.choose("Fix login bug", button=3)
         t.wait_running(server, "Fix login bug")
@@ -344,30 +399,39 @@ def long_run(desktop: Any, server: SandboxServer, tmp: Path, quick: bool, res: R
             if minute == 0:
                 time.sleep(max(0.0, w0 + mem_wait - time.monotonic()))
                 tray.assert_alive()
-                run_app, run_floor = rss_kib(pid), rss_kib(floor_proc.pid)
+                run_app = rss_kib(pid)
+                floors.append(memory_floor(desktop, tmp, home / "tray.log", "running"))
+                run_floor = rss_kib(floors[1].proc.pid)
+                desktop.stop(floors[0].proc)
             time.sleep(max(0.0, end - time.monotonic()))
             tray.assert_alive()
             c, w = cpu_seconds(pid), time.monotonic()
             per_minute.append((c - last_c) / (w - last_w) * 60.0)
             last_c, last_w = c, w
         total = (last_c - c0) / (last_w - w0) * 60.0
-        floor_cpu = cpu_seconds(floor_proc.pid)
-        for label, app_kib, floor_kib in (("idle", idle_app, idle_floor),
-                                          ("timer running", run_app, run_floor)):
+        floor_cpu = cpu_seconds(floors[1].proc.pid)
+        for label, app_kib, floor_kib, fl in (("idle", idle_app, idle_floor, floors[0]),
+                                              ("timer running", run_app, run_floor, floors[1])):
             ratio = app_kib / floor_kib
             res.add(Row(f"memory RSS after {mem_wait:.0f} s, {label} (gtk)",
                         f"{app_kib / 1024:.1f} MiB", f"{floor_kib / 1024:.1f} MiB",
                         f"{ratio:.2f}x", "<= 1.25x floor", ratio <= 1.25,
-                        f"vs the issue's named imports only ({named / 1024:.1f} MiB): "
+                        f"floor: the {fl.modules} modules the tray had imported; vs the "
+                        f"issue's named imports only ({named / 1024:.1f} MiB): "
                         f"{app_kib / named:.2f}x"))
+            if fl.failed:
+                res.detail(f"memory floor ({label}): {len(fl.failed)} modules did not "
+                           f"import on their own: {'; '.join(fl.failed[:10])}")
         res.add(Row(f"CPU while a timer runs ({cpu_minutes} min, gtk)",
                     f"{total * 1000:.0f} ms/min", "0", "-", "<= 100 ms/min",
                     total <= 0.100, "per minute: " +
                     ", ".join(f"{v * 1000:.0f}" for v in per_minute) + " ms"))
-        res.detail(f"memory floor: `python -c \"{FLOOR_IMPORTS}; time.sleep(...)\"` with "
-                   f"PYSTRAY_BACKEND=gtk (pystray loads gi + Gtk 3); CPU of the tray during "
-                   f"its start and {mem_wait:.0f} s idle: {idle_cpu:.2f} s; the floor "
-                   f"process's CPU in total: {floor_cpu:.2f} s")
+        res.detail(f"memory floor: a process with PYSTRAY_BACKEND=gtk that imports pystray "
+                   f"and then every module the tray had imported at the reading (idle: "
+                   f"{floors[0].modules}, running: {floors[1].modules}; read from the tray's "
+                   f"PYTHONPROFILEIMPORTTIME log, mrtimer's own left out), then sleeps. "
+                   f"CPU of the tray during its start and {mem_wait:.0f} s idle: "
+                   f"{idle_cpu:.2f} s; the floor process's CPU in total: {floor_cpu:.2f} s")
         try:
             click_to_feedback(desktop, server, tray, res)
         except (TimeoutError, AssertionError, StopIteration) as exc:
@@ -375,7 +439,8 @@ def long_run(desktop: Any, server: SandboxServer, tmp: Path, quick: bool, res: R
             print(f"click to feedback: not measured: {exc}", file=sys.stderr)
     finally:
         tray.stop()
-        desktop.stop(floor_proc)
+        for fl in floors:
+            desktop.stop(fl.proc)
         desktop.stop(named_proc)
 
 
@@ -481,26 +546,99 @@ def report(res: Results) -> None:
                 f"{got['requests']:.0f} requests"))
 
 
-def frozen(res: Results) -> None:
-    if not METRICS.exists():
-        res.add(Row("frozen app", "not built (run `make dist` / the packaging tests)", "-",
+def frozen_build(res: Results) -> Path | None:
+    """The PyInstaller onedir and .deb of the current sources: the packaging tests'
+    build (reused when one of these very sources exists, else built: about a minute)."""
+    try:
+        import PyInstaller  # noqa: F401
+        from filelock import FileLock
+
+        import test_packaging_frozen as pf
+    except ImportError as exc:
+        res.add(Row("frozen app", f"not built: {exc} (pip install -e '.[dev,build]')", "-",
                     "-", "reported", None))
-        return
-    m = json.loads(METRICS.read_text())
-    stamp = datetime.fromtimestamp(METRICS.stat().st_mtime, UTC).strftime("%Y-%m-%d")
-    src = f"from {METRICS.relative_to(ROOT)} ({stamp})"
-    res.add(Row("frozen app: onedir size", f"{m.get('onedir_mb', '?')} MB", "-", "-",
-                "reported", None, src))
-    res.add(Row("frozen app: .deb size", f"{m.get('deb_mb', '?')} MB", "-", "-", "reported",
-                None, src))
-    fz, unf = m.get("tray_icon_visible_frozen_s"), m.get("tray_icon_visible_unfrozen_s")
-    ratio = f"{fz / unf:.2f}x" if isinstance(fz, int | float) and unf else "-"
-    if fz is None:
-        res.add(Row("frozen app: cold start to icon", "not measured in the last packaging run",
-                    "-", "-", "reported", None, src))
-        return
-    res.add(Row(f"frozen app: cold start to icon ({m.get('tray_backend_frozen', '?')})",
-                f"{fz} s", f"{unf} s (unfrozen)", ratio, "reported", None, src))
+        return None
+    missing = [t for t in ("dpkg-deb", "readelf", "strip", "objdump") if not shutil.which(t)]
+    if missing:
+        res.add(Row("frozen app", f"not built: needs {', '.join(missing)}", "-", "-",
+                    "reported", None))
+        return None
+    print("frozen build (PyInstaller onedir + .deb; reused when current)...", flush=True)
+    metrics: dict[str, Any] = {}
+    pf.CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(pf.CACHE_ROOT / ".build.lock"), timeout=1800):
+        built = pf._build_or_reuse(metrics)
+    how = ("reused the build of these sources" if metrics.get("cached_build") else
+           f"built now: PyInstaller {metrics['pyinstaller_build_s']} s, "
+           f".deb {metrics['deb_build_s']} s")
+    res.add(Row("frozen app: onedir size", f"{metrics['onedir_mb']} MB", "-", "-", "reported",
+                None, how))
+    res.add(Row("frozen app: .deb size", f"{metrics['deb_mb']} MB", "-", "-", "reported", None,
+                "xz-compressed"))
+    return Path(built.onedir)
+
+
+def drop_page_cache() -> bool:
+    """Make the next start a cold one (root only; False where the kernel refuses)."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def frozen_start(desktop: Any, server: SandboxServer, tmp: Path, onedir: Path, runs: int,
+                 res: Results) -> None:
+    """Start to icon visible, the frozen executable side by side with `python -m
+    mrtimer` (both gtk): the first start of each after dropping the page cache (cold),
+    then warm starts."""
+    import test_tray_x11 as t
+
+    assert desktop.panel is not None
+    box = desktop.geometry(desktop.panel).box
+    screen = Screen(desktop.display)
+    commands = {"frozen": [str(onedir / "mrtimer")],
+                "unfrozen": [sys.executable, "-m", "mrtimer"]}
+    cold: dict[str, float] = {}
+    warm: dict[str, list[float]] = {k: [] for k in commands}
+    dropped = True
+    try:
+        blank = screen.grab(box)
+        for i in range(runs + 1):
+            for label, command in commands.items():
+                if i == 0:
+                    dropped = drop_page_cache() and dropped
+                home = tmp / f"frozen-{label}-{i}"
+                t0 = time.perf_counter()
+                tray = t.launch(desktop, home, "gtk", server, wait_icon=False,
+                                extra=PYCACHE, command=command)
+                try:
+                    poll(lambda: drawn_pixels(screen.grab(box), blank) >= 60, 30, 0.003,
+                         f"the {label} icon's pixels")
+                    took = time.perf_counter() - t0
+                finally:
+                    tray.stop()
+                poll(lambda: drawn_pixels(screen.grab(box), blank) < 10, 10, 0.02,
+                     "the icon to go")
+                if i == 0:
+                    cold[label] = took
+                else:
+                    warm[label].append(took)
+    finally:
+        screen.close()
+    how = ("after dropping the page cache" if dropped else
+           "first start (the page cache could not be dropped here)")
+    res.add(Row("frozen app: cold start to icon (gtk)", fmt_s(cold["frozen"]),
+                fmt_s(cold["unfrozen"]) + " (unfrozen, cold)",
+                f"{cold['frozen'] / cold['unfrozen']:.2f}x", "reported", None, how))
+    fw, uw = med(warm["frozen"]), med(warm["unfrozen"])
+    res.add(Row("frozen app: warm start to icon (gtk)", fmt_s(fw), fmt_s(uw) + " (unfrozen)",
+                f"{fw / uw:.2f}x", "reported", None, f"median of {runs}"))
+    res.detail("frozen start to icon: cold frozen "
+               f"{cold['frozen']:.3f} s, cold unfrozen {cold['unfrozen']:.3f} s ({how}); "
+               f"warm frozen {', '.join(f'{v:.3f}' for v in warm['frozen'])} s; warm "
+               f"unfrozen {', '.join(f'{v:.3f}' for v in warm['unfrozen'])} s")
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -548,8 +686,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="short waits: memory after 10 s, CPU over 1 minute, 3 starts")
+                        help="short waits: memory after 10 s, CPU over 1 minute, 3 starts (else 7)")
     parser.add_argument("--no-xorg", action="store_true", help="skip the xorg start figure")
+    parser.add_argument("--no-frozen", action="store_true",
+                        help="skip the frozen app (no PyInstaller build)")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="run the app as this environment does (no .pyc when "
                         "PYTHONDONTWRITEBYTECODE is set)")
@@ -563,8 +703,8 @@ def main(argv: list[str] | None = None) -> int:
     print("network, report scaling...", flush=True)
     network(res)
     report(res)
-    frozen(res)
-    runs = 3 if args.quick else 5
+    onedir = None if args.no_frozen else frozen_build(res)
+    runs = 3 if args.quick else 7
     tmp = Path(tempfile.mkdtemp(prefix="mrtimer-bench-"))
     if not args.no_bytecode_cache:
         use_bytecode_cache(tmp)
@@ -581,9 +721,15 @@ def main(argv: list[str] | None = None) -> int:
             start_to_icon(desktop, server, tmp, "gtk", runs, res)
             if not args.no_xorg:
                 try:
-                    start_to_icon(desktop, server, tmp, "xorg", 3, res)
+                    start_to_icon(desktop, server, tmp, "xorg", runs, res)
                 except (TimeoutError, AssertionError) as exc:
                     res.detail(f"start to icon (xorg): not measured: {exc}")
+            if onedir is not None:
+                print("frozen start to icon...", flush=True)
+                try:
+                    frozen_start(desktop, server, tmp, onedir, runs, res)
+                except (TimeoutError, AssertionError) as exc:
+                    res.detail(f"frozen start to icon: not measured: {exc}")
             print("memory, CPU, click to feedback...", flush=True)
             long_run(desktop, server, tmp, args.quick, res)
     except RuntimeError as exc:
@@ -593,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "") + \
         (" --no-xorg" if args.no_xorg else "") + \
+        (" --no-frozen" if args.no_frozen else "") + \
         (" --no-bytecode-cache" if args.no_bytecode_cache else "")
     write_results(res, info, command, started, time.monotonic() - t_start, args.output)
     print()

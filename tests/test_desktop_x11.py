@@ -22,7 +22,7 @@ from mrtimer.api import ApiClient, Timer
 from mrtimer.core import App, Worker
 from mrtimer.desktop import DesktopIntegration, Session
 from mrtimer.desktop.hotkey import parse_hotkey, x11_taken
-from mrtimer.desktop.idle import X11IdleSource
+from mrtimer.desktop.idle import IdleUnavailable, X11IdleSource
 from mrtimer.desktop.notify import (
     CommandNotifier,
     ControllerNotifier,
@@ -92,14 +92,25 @@ def wait_dunst(env: dict[str, str], summary: str, body: str) -> dict[str, object
 # -- idle ---------------------------------------------------------------------------------------
 
 
-def test_real_xscreensaver_idle_reading(x11: str) -> None:
-    source = X11IdleSource()
+@pytest.mark.parametrize("use_libxss", [True, False], ids=["libXss", "python-xlib"])
+def test_real_xscreensaver_idle_reading(x11: str, use_libxss: bool) -> None:
+    source = X11IdleSource(use_libxss=use_libxss)
     try:
         assert wait_until(lambda: source.idle_seconds() >= 0.3, timeout=10)
+        assert source.backend == ("libXss" if use_libxss else "python-xlib")
         xdo(x11, "mousemove", "40", "40")
         assert source.idle_seconds() < 0.3  # input resets the server's idle counter
+        assert wait_until(lambda: source.idle_seconds() >= 0.3, timeout=10)  # counts again
     finally:
         source.close()
+    source.close()  # twice: no-op
+
+
+def test_xscreensaver_on_a_display_that_is_not_there(x11: str) -> None:
+    for use_libxss in (True, False):
+        source = X11IdleSource(":97", use_libxss=use_libxss)
+        with pytest.raises(IdleUnavailable, match="X11"):
+            source.idle_seconds()
 
 
 # -- hotkeys against the sandbox ------------------------------------------------------------------

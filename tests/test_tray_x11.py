@@ -180,8 +180,9 @@ class Tray:
 
 def launch(desktop: x11.Desktop, home: Path, backend: str, server: SandboxServer | None,
            key: str | None = KEY, extra: dict[str, str] | None = None,
-           wait_icon: bool = True) -> Tray:
-    """Start `mrtimer tray` (hotkeys off: the desktop tests cover them)."""
+           wait_icon: bool = True, command: list[str] | None = None) -> Tray:
+    """Start `mrtimer tray` (hotkeys off: the desktop tests cover them); ``command``
+    replaces `python -m mrtimer` (a frozen build's executable)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "config").mkdir(exist_ok=True)
     (home / "config" / "settings.toml").write_text("hotkeys_enabled = false\n")
@@ -196,7 +197,7 @@ def launch(desktop: x11.Desktop, home: Path, backend: str, server: SandboxServer
     }
     if key is not None:
         env["MRTIMER_API_KEY"] = key
-    argv = [sys.executable, "-m", "mrtimer"]
+    argv = list(command) if command else [sys.executable, "-m", "mrtimer"]
     if server is not None:
         argv += ["--base-url", server.base_url]
     argv.append("tray")

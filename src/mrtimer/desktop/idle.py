@@ -1,7 +1,7 @@
 """How long the user has been away: per-OS idle sources and a pure idle state machine.
 
 Sources (``idle_seconds()``, raising :class:`IdleUnavailable`):
-- X11: the MIT-SCREEN-SAVER extension through python-xlib;
+- X11: the MIT-SCREEN-SAVER extension through libXss (ctypes), else python-xlib;
 - Windows: ``GetLastInputInfo`` and ``GetTickCount`` (user32/kernel32 through ctypes);
 - macOS: IOKit's ``HIDIdleTime`` as printed by ``ioreg -c IOHIDSystem``;
 - GNOME/KDE on Wayland: ``org.gnome.Mutter.IdleMonitor.GetIdletime`` or
@@ -65,42 +65,136 @@ class IdleSource(Protocol):
 # -- X11 -------------------------------------------------------------------------------------
 
 
+class _XScreenSaverInfo(ctypes.Structure):
+    _fields_ = [
+        ("window", ctypes.c_ulong),
+        ("state", ctypes.c_int),
+        ("kind", ctypes.c_int),
+        ("til_or_since", ctypes.c_ulong),
+        ("idle", ctypes.c_ulong),
+        ("event_mask", ctypes.c_ulong),
+    ]
+
+
+class _LibXss:
+    """libX11 + libXss through ctypes: one display connection and one info struct.
+
+    Far lighter than python-xlib's ``Display`` (which builds its keysym and extension
+    tables in Python: about 1 MiB kept for as long as the tray runs). libX11 >= 1.8
+    initialises its own thread support, so this connection may live on our idle thread
+    while the toolkit uses its own."""
+
+    def __init__(self, display_name: str | None) -> None:
+        x11 = ctypes.CDLL("libX11.so.6")
+        xss = ctypes.CDLL("libXss.so.1")
+        x11.XOpenDisplay.argtypes = (ctypes.c_char_p,)
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XDefaultRootWindow.argtypes = (ctypes.c_void_p,)
+        x11.XDefaultRootWindow.restype = ctypes.c_ulong
+        x11.XCloseDisplay.argtypes = (ctypes.c_void_p,)
+        x11.XFree.argtypes = (ctypes.c_void_p,)
+        xss.XScreenSaverQueryExtension.argtypes = (
+            ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
+        xss.XScreenSaverQueryExtension.restype = ctypes.c_int
+        xss.XScreenSaverAllocInfo.restype = ctypes.POINTER(_XScreenSaverInfo)
+        xss.XScreenSaverQueryInfo.argtypes = (
+            ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(_XScreenSaverInfo))
+        xss.XScreenSaverQueryInfo.restype = ctypes.c_int
+        name = display_name.encode() if display_name is not None else None
+        display = x11.XOpenDisplay(name)
+        if not display:
+            raise IdleUnavailable(f"X11: can't open display {display_name or '$DISPLAY'}")
+        event_base, error_base = ctypes.c_int(), ctypes.c_int()
+        if not xss.XScreenSaverQueryExtension(display, ctypes.byref(event_base),
+                                              ctypes.byref(error_base)):
+            x11.XCloseDisplay(display)
+            raise IdleUnavailable("the X server has no MIT-SCREEN-SAVER extension")
+        info = xss.XScreenSaverAllocInfo()
+        if not info:
+            x11.XCloseDisplay(display)
+            raise IdleUnavailable("X11: XScreenSaverAllocInfo failed")
+        self._x11, self._xss = x11, xss
+        self._display: int | None = display
+        self._root = x11.XDefaultRootWindow(display)
+        self._info = info
+
+    def idle_ms(self) -> int:
+        if self._display is None:
+            raise IdleUnavailable("X11: closed")
+        if not self._xss.XScreenSaverQueryInfo(self._display, self._root, self._info):
+            raise IdleUnavailable("X11: XScreenSaverQueryInfo failed")
+        return int(self._info.contents.idle)
+
+    def close(self) -> None:
+        display, self._display = self._display, None
+        if display is not None:
+            self._x11.XFree(self._info)
+            self._x11.XCloseDisplay(display)
+
+
+class _PyXlib:
+    """The same query through python-xlib, where libXss is not installed."""
+
+    def __init__(self, display_name: str | None) -> None:
+        from Xlib import display as xdisplay
+
+        d = xdisplay.Display(display_name)
+        if not d.has_extension("MIT-SCREEN-SAVER"):
+            d.close()
+            raise IdleUnavailable("the X server has no MIT-SCREEN-SAVER extension")
+        self._display = d
+
+    def idle_ms(self) -> int:
+        return int(self._display.screen().root.screensaver_query_info().idle)
+
+    def close(self) -> None:
+        self._display.close()
+
+
 class X11IdleSource:
-    """XScreenSaverQueryInfo ``idle`` (ms since the last input on this X server).
+    """XScreenSaverQueryInfo ``idle`` (ms since the last input on this X server), through
+    libXss (ctypes) or, where that library is missing, python-xlib.
 
     Keeps one connection, opened on first use; use it from one thread."""
 
     name = "X11 XScreenSaver"
 
-    def __init__(self, display_name: str | None = None) -> None:
+    def __init__(self, display_name: str | None = None, *, use_libxss: bool = True) -> None:
         self._display_name = display_name
-        self._display: Any = None
+        self._use_libxss = use_libxss
+        self._conn: _LibXss | _PyXlib | None = None
+
+    def _open(self) -> _LibXss | _PyXlib:
+        if self._use_libxss:
+            try:
+                return _LibXss(self._display_name)
+            except OSError as exc:  # libX11/libXss not installed
+                log.info("libXss not usable (%s); idle time through python-xlib", exc)
+                self._use_libxss = False
+        return _PyXlib(self._display_name)
 
     def idle_seconds(self) -> float:
-        from Xlib import error as xerror
-
         try:
-            if self._display is None:
-                from Xlib import display as xdisplay
-
-                d = xdisplay.Display(self._display_name)
-                if not d.has_extension("MIT-SCREEN-SAVER"):
-                    d.close()
-                    raise IdleUnavailable("the X server has no MIT-SCREEN-SAVER extension")
-                self._display = d
-            info = self._display.screen().root.screensaver_query_info()
-            return float(info.idle) / 1000.0
+            if self._conn is None:
+                self._conn = self._open()
+            return self._conn.idle_ms() / 1000.0
         except IdleUnavailable:
+            self.close()
             raise
-        except (xerror.DisplayError, xerror.ConnectionClosedError, OSError) as exc:
+        except Exception as exc:  # python-xlib's display and connection errors, OSError
             self.close()
             raise IdleUnavailable(f"X11: {exc}") from exc
 
+    @property
+    def backend(self) -> str:
+        """``"libXss"`` or ``"python-xlib"``: what the next reading goes through."""
+        return "libXss" if self._use_libxss else "python-xlib"
+
     def close(self) -> None:
-        d, self._display = self._display, None
-        if d is not None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
             try:
-                d.close()
+                conn.close()
             except Exception:
                 pass
 

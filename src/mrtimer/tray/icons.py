@@ -3,7 +3,7 @@
 
 An icon is described by a small hashable :class:`IconKey` (glyph, badge, elapsed
 text); :func:`render` turns a key, a pixel size and a colour mode into an image and
-caches the result, so the steady one-second tick costs a dictionary lookup.
+caches the recent results, so the steady one-second tick costs a dictionary lookup.
 
 - glyphs: idle (stopwatch outline), running (filled stopwatch with the elapsed
   time written on it), sign-in needed (a key);
@@ -81,8 +81,9 @@ def elapsed_text(seconds: float) -> str:
 # -- art ------------------------------------------------------------------------------
 
 
-@cache
 def _art(name: str) -> Image.Image:
+    """A 256x256 art PNG as RGBA. Not cached: a full-size image is 256 KiB, and the
+    callers cache what they derive from it (the glyph at the sizes the tray asks for)."""
     ref = resources.files("mrtimer").joinpath("assets", name)
     with ref.open("rb") as fh:
         # The art is PNG: open it with that plugin alone. Image.open() would first
@@ -207,7 +208,9 @@ def _badge_size(size: int) -> int:
     return max(7, round(size * 0.5))
 
 
-@lru_cache(maxsize=512)
+# The tray shows one icon at a time; its text changes once a minute while a timer runs.
+# A small cache covers flipping between states without keeping every minute drawn.
+@lru_cache(maxsize=16)
 def render(key: IconKey, size: int, mono: bool = False) -> Image.Image:
     """The icon for ``key`` as a ``size`` x ``size`` RGBA image (cached; do not mutate)."""
     img = _glyph(key.glyph, size, mono).copy()
