@@ -27,6 +27,8 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
             "MRTIMER_REQUIRE_X11", "MRTIMER_REQUIRE_CHROMIUM", "MRTIMER_REQUIRE_PACKAGING"
         ):
             monkeypatch.delenv(name)
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):  # the CAs the API client trusts
+        monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
     monkeypatch.setenv("MRTIMER_HOME", str(home))
     previous = keyring.get_keyring()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import logging
 import platform
+import ssl
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -25,6 +27,9 @@ from ._errors import (
     error_for_response,
 )
 from ._models import ModelError, Timer, decode_timer, decode_timer_list, unwrap
+from ._tls import ssl_context, trust_source
+
+log = logging.getLogger("mrtimer.api")
 
 __all__ = ["DEFAULT_BASE_URL", "ApiClient", "InsecureUrlError", "validate_base_url"]
 
@@ -138,8 +143,8 @@ class ApiClient:
         self._key_source = key_source
         self.clock_offset = ClockOffset()
         # httpx builds its transport (importing httpcore, and trio/anyio when installed)
-        # and an SSL context with certifi's CAs in Client(): ~0.3 s, done on first use
-        # (the worker thread), not before the tray icon is shown.
+        # and the SSL context in Client(): done on first use (the worker thread), not
+        # before the tray icon is shown. The CAs trusted: see _tls.
         self._http_args: dict[str, Any] = dict(
             auth=_BearerForOrigin(key_source, self.base_url),
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
@@ -157,7 +162,10 @@ class ApiClient:
         if client is None:
             with self._http_lock:
                 if self._http_client is None:
-                    self._http_client = httpx.Client(**self._http_args)
+                    args = dict(self._http_args)
+                    if args["transport"] is None:
+                        args["verify"] = _verifying_context()
+                    self._http_client = httpx.Client(**args)
                 client = self._http_client
         return client
 
@@ -285,6 +293,17 @@ class ApiClient:
         if server.tzinfo is None:
             server = server.replace(tzinfo=UTC)
         self.clock_offset.add(server, sent, received)
+
+
+def _verifying_context() -> ssl.SSLContext:
+    source = trust_source()
+    try:
+        ctx = ssl_context(source)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConnectError(f"cannot load the trusted CAs from {source.describe()}: "
+                           f"{exc.__class__.__name__}: {exc}") from exc
+    log.debug("TLS trusts %s", source.describe())
+    return ctx
 
 
 def _why(exc: Exception) -> str:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import socket
 import sqlite3
+import ssl
 import threading
 import uuid
 from collections import deque
@@ -402,7 +403,9 @@ class SandboxServer:
         key: str | None = None,
         prefix: str = "/v1/dev",
         clock: Clock | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """``tls``: a server context to serve HTTPS (the tests' own CA)."""
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.key = key
         self.prefix = prefix.rstrip("/")
@@ -414,6 +417,9 @@ class SandboxServer:
         self.store = _Store(str(db), lambda: self.clock())
         self._httpd = _HttpServer((host, port), _Handler)
         self._httpd.sandbox = self
+        self.tls = tls is not None
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread: threading.Thread | None = None
 
     @property
@@ -426,7 +432,7 @@ class SandboxServer:
         host, port = self.address
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{port}{self.prefix}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}{self.prefix}"
 
     def _log(self, method: str, path: str, auth: str | None) -> None:
         with self._log_lock:

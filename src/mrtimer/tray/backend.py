@@ -34,11 +34,14 @@ import warnings
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from .model import Command, Item
+
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 __all__ = ["BackendUnavailable", "Tray", "choose_backends", "create_tray"]
 
@@ -719,6 +722,9 @@ _FONT: ImageFont.FreeTypeFont | ImageFont.ImageFont | None = None
 
 
 def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    # Imported here: only the xorg tooltip draws text with FreeType.
+    from PIL import ImageFont
+
     global _FONT
     if _FONT is None:
         for name in ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.ttf"):
