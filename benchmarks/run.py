@@ -700,6 +700,13 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), flush=True)
     res = Results()
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        if os.environ.pop(name, None) is not None:
+            # Set here for this machine's tools; a user's desktop session rarely sets it,
+            # and the tray would then load the whole bundle it names (see mrtimer.api._tls).
+            res.detail(f"{name} is set in this environment: removed for the processes "
+                       "measured, so the tray trusts the system's CA directory as on a "
+                       "user's desktop")
     print("network, report scaling...", flush=True)
     network(res)
     report(res)
