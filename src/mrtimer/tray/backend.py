@@ -29,6 +29,7 @@ import importlib
 import logging
 import os
 import sys
+import tempfile
 import threading
 import warnings
 from collections import deque
@@ -353,6 +354,17 @@ def _gtk_family(backend: str, module: Any) -> Any:
             super()._show()
             self._update_title()  # title changes made while hidden
 
+        def _update_fs_icon(self) -> None:
+            # pystray writes the icon with format="PNG" to an extension-less mktemp()
+            # name: Pillow then imports all its common image plugins first (~20-40 ms on
+            # the way to the first icon). A ".png" name makes Pillow load the PNG writer
+            # alone, and mkstemp() creates the file without mktemp()'s race.
+            fd, path = tempfile.mkstemp(prefix="mrtimer-icon-", suffix=".png")
+            os.close(fd)
+            self._icon_path = path
+            self.icon.save(path)
+            self._icon_valid = True
+
         if backend == "gtk":
             def _update_title(self) -> None:
                 def apply() -> bool:
@@ -460,6 +472,17 @@ def _xorg_class(module: Any) -> Any:
         def _show(self) -> None:
             super()._show()
             self._update_title()  # title changes made while hidden
+
+        def _update_fs_icon(self) -> None:
+            # pystray writes the icon with format="PNG" to an extension-less mktemp()
+            # name: Pillow then imports all its common image plugins first (~20-40 ms on
+            # the way to the first icon). A ".png" name makes Pillow load the PNG writer
+            # alone, and mkstemp() creates the file without mktemp()'s race.
+            fd, path = tempfile.mkstemp(prefix="mrtimer-icon-", suffix=".png")
+            os.close(fd)
+            self._icon_path = path
+            self.icon.save(path)
+            self._icon_valid = True
             if not self._mr_watch.is_alive() and not self._mr_stop.is_set():
                 self._mr_watch.start()
 
