@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import webbrowser
 from pathlib import Path
 
 __all__ = ["open_target", "system_env"]
@@ -41,6 +40,8 @@ def system_env(environ: dict[str, str] | None = None, frozen: bool | None = None
 
 def open_target(target: Path | str) -> bool:
     """Open a file, folder or URL with the desktop's default program; False if none."""
+    import webbrowser  # here: only a menu action needs it, not the tray's start
+
     text = target.resolve().as_uri() if isinstance(target, Path) else target
     if sys.platform == "win32":
         return webbrowser.open(text)

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from .model import Command, Item
 
@@ -762,6 +762,8 @@ def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def _tooltip_image(text: str) -> Image.Image:
+    from PIL import ImageDraw  # xorg only (it imports FreeType)
+
     font = _font()
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     left, top, right, bottom = probe.textbbox((0, 0), text, font=font)

@@ -22,7 +22,7 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, PngImagePlugin
+from PIL import Image, ImageChops, ImageFilter, PngImagePlugin
 
 __all__ = [
     "Badge",
@@ -243,6 +243,8 @@ def sheet(keys: list[IconKey], sizes: tuple[int, ...] = (16, 22, 24, 32, 48),
           zoom: int = 4) -> Image.Image:
     """A contact sheet: one row per key; every size on a light panel, on a dark panel
     and in one colour; zoomed with nearest-neighbour so each pixel shows."""
+    from PIL import ImageDraw  # the contact sheet only (it imports FreeType)
+
     pad, label_w = 8, 150
     light, dark = (220, 218, 213), (40, 44, 52)
     col_w = max(sizes) * zoom + pad
