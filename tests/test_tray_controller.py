@@ -75,6 +75,9 @@ class FakeTray:
     def show(self) -> None:
         self._record("show", True)
 
+    def wait_shown(self, timeout: float) -> bool:
+        return True  # shown() is recorded at once
+
     def stop(self) -> None:
         self._record("stop", True)
         self.calls.put(None)
@@ -439,3 +442,55 @@ def test_sessions(server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Non
         for s in (real, forced):
             s.close(time.monotonic() + 2)
     assert isinstance(Session(real.app, Worker(real.app.tracker)).label, str)
+
+
+class SlowToShowTray(FakeTray):
+    """A tray host that embeds the icon only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = threading.Event()
+        self.waited: list[float] = []
+
+    def wait_shown(self, timeout: float) -> bool:
+        self.waited.append(timeout)
+        return self.embedded.wait(timeout)
+
+
+def test_nothing_starts_before_the_icon_is_on_screen(
+        server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first sync (httpx, TLS) and the desktop integration would compete with the
+    UI thread for the GIL while it draws the first icon: they wait for it."""
+    monkeypatch.setenv("MRTIMER_API_KEY", KEY)
+    tray = SlowToShowTray()
+    r = Rig(TrayController(open_real(server.base_url), base_url_arg=server.base_url),
+            tray).start()
+    try:
+        with tray.changed:
+            assert tray.changed.wait_for(lambda: any(w == "show" for _t, w, _v in tray.shown),
+                                         10)
+        assert wait_until(lambda: bool(tray.waited), timeout=10)
+        assert server.request_count() == 0
+        assert not any(t.name.startswith("mrtimer-worker") for t in threading.enumerate())
+        tray.embedded.set()
+        assert wait_until(lambda: len(r.controller.state.recent) == 4, timeout=10)
+        assert server.request_count() >= 1
+    finally:
+        tray.embedded.set()
+        assert r.quit()
+
+
+def test_without_a_tray_host_the_app_starts_after_the_wait(
+        server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mrtimer.tray import controller as module
+
+    monkeypatch.setattr(module, "SHOWN_WAIT", 0.05)
+    monkeypatch.setenv("MRTIMER_API_KEY", KEY)
+    tray = SlowToShowTray()  # never embedded
+    r = Rig(TrayController(open_real(server.base_url), base_url_arg=server.base_url),
+            tray).start()
+    try:
+        assert wait_until(lambda: len(r.controller.state.recent) == 4, timeout=10)
+        assert tray.waited == [0.05]
+    finally:
+        assert r.quit()

@@ -131,6 +131,9 @@ class Tray:
         # Pixel size to render at until the backend tells the real one.
         self.size = {"appindicator": APPINDICATOR_SIZE, "gtk": 24, "xorg": 24,
                      "darwin": 44}.get(backend, 32)
+        # Set once the icon is on screen: embedded and drawn (gtk, xorg); where the
+        # backend can't tell (AppIndicator, macOS, Windows), as soon as it is shown.
+        self.shown: threading.Event = getattr(icon, "mr_shown", None) or threading.Event()
 
     # any thread
     def call_soon(self, fn: Callable[[], None]) -> None:
@@ -142,6 +145,13 @@ class Tray:
 
     def show(self) -> None:
         self.icon.visible = True
+        if self.backend not in ("gtk", "xorg"):
+            self.shown.set()
+
+    def wait_shown(self, timeout: float) -> bool:
+        """Wait (any thread but the UI's) until the icon is on screen, at most
+        ``timeout`` seconds: without a tray host it never is."""
+        return self.shown.wait(timeout)
 
     def stop(self) -> None:
         self.icon.stop()
@@ -308,6 +318,7 @@ def _gtk_family(backend: str, module: Any) -> Any:
                      **kwargs: Any) -> None:
             self._mr_on_click = mr_on_click
             self._mr_on_resize = mr_on_resize
+            self.mr_shown = threading.Event()
             super().__init__(*args, **kwargs)
             status = getattr(self, "_status_icon", None)
             if status is not None:
@@ -333,6 +344,13 @@ def _gtk_family(backend: str, module: Any) -> Any:
             if size <= 1:
                 return False
             self._mr_on_resize(int(size))
+            if not self.mr_shown.is_set():
+                # Embedded: the icon is drawn once GTK has no more pending work.
+                def drawn() -> bool:
+                    self.mr_shown.set()
+                    return False
+
+                GLib.idle_add(drawn, priority=GLib.PRIORITY_LOW)
             tries = [4]
 
             def measure() -> bool:
@@ -424,6 +442,7 @@ def _xorg_class(module: Any) -> Any:
             self._mr_stop = threading.Event()
             self._mr_size = 0
             self._mr_need_dock = True
+            self.mr_shown = threading.Event()
             super().__init__(*args, **kwargs)
             self._mr_call_atom = self._display.intern_atom("_MRTIMER_CALL")
             self._mr_utf8 = self._display.intern_atom("UTF8_STRING")
@@ -541,6 +560,8 @@ def _xorg_class(module: Any) -> Any:
                     self._mr_size = size
                     self._mr_on_resize(size)
             self._draw()
+            if event.type != X.ConfigureNotify:
+                self.mr_shown.set()  # drawn on an exposed (mapped, docked) window
 
         def _mr_panel_background(self, width: int, height: int) -> Image.Image:
             """What the tray paints behind us (ParentRelative), so the icon's

@@ -86,6 +86,8 @@ __all__ = ["Integration", "TrayController"]
 log = logging.getLogger("mrtimer.tray")
 
 TICK = 1.0
+# The icon is shown before anything else starts; without a tray host it never is.
+SHOWN_WAIT = 1.0
 
 
 class Integration(Protocol):
@@ -326,8 +328,14 @@ class TrayController:
         self._tray.run(self._started_ui)
 
     def _started_ui(self) -> None:
-        # pystray's setup thread: everything else starts here, once the loop runs.
+        # pystray's setup thread: everything else starts here, once the loop runs, and
+        # once the icon is on screen: the worker's first sync (httpx, TLS) and the desktop
+        # integration would otherwise hold the GIL while the UI thread draws the icon.
         self.post(self._show_icon)
+        assert self._tray is not None
+        if not self._tray.wait_shown(SHOWN_WAIT):
+            log.info("icon not shown within %.1f s (no tray host yet?); starting anyway",
+                     SHOWN_WAIT)
         self.start()
 
     def _show_icon(self) -> None:
