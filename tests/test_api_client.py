@@ -224,3 +224,38 @@ def test_clock_offset_from_date_header() -> None:
         c = client_for(server)
         c.list_week()
         assert c.clock_offset.estimate() == timedelta(0)
+
+
+@pytest.mark.parametrize("url", [
+    "https://api.meetandrock.com/v1/dev", "https://h:443/x", "HTTPS://API.Example.COM:8443/v1/",
+    "http://[::1]:80/", "http://[::1]:8080/v1", "https://bücher.example/v1",
+    "http://127.0.0.1:8765/v1/dev/", "http://localhost/", " https://h/v1 "])
+def test_base_url_parts_match_httpx(url: str) -> None:
+    """The stdlib parse (used before httpx is loaded) names the same origin as httpx:
+    queued actions are filed under it."""
+    from mrtimer.api._url import validate_base_url as light
+
+    got, want = light(url), httpx.URL(url.strip())
+    assert (got.scheme, got.host, got.port, got.path) == (want.scheme, want.host, want.port,
+                                                          want.path)
+
+
+@pytest.mark.parametrize("url", ["https://h:99999/", "https://ex ample.com/", "https://h/\tx",
+                                 "https:///v1", "https://:443/", "https://h/v1?", "https://h/#"])
+def test_malformed_base_urls_are_refused(url: str) -> None:
+    with pytest.raises(InsecureUrlError):
+        validate_base_url(url)
+
+
+def test_the_tray_and_cli_start_without_httpx() -> None:
+    """httpx (and its transport) load with the first request, not before the icon."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, mrtimer.cli, mrtimer.tray.main, mrtimer.core as c; "
+            "a = c.App.load(base_url='https://api.example.test/v1'); a.tracker; "
+            "print(sorted(m for m in ('httpx', 'httpcore', 'h11') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "MRTIMER_API_KEY": "k"})
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

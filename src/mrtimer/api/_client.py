@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import logging
 import platform
 import ssl
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from mrtimer import __version__
 
@@ -28,6 +25,10 @@ from ._errors import (
 )
 from ._models import ModelError, Timer, decode_timer, decode_timer_list, unwrap
 from ._tls import ssl_context, trust_source
+from ._url import BaseUrl, InsecureUrlError, validate_base_url
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("mrtimer.api")
 
@@ -40,53 +41,24 @@ USER_AGENT = (
 )
 
 
-class InsecureUrlError(ValueError):
-    """A base URL that would send the key in clear text or is not a URL at all."""
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def validate_base_url(url: str) -> httpx.URL:
-    """Parse ``url``; ``https`` is required unless the host is loopback."""
-    try:
-        parsed = httpx.URL(url.strip())
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise InsecureUrlError(f"invalid base URL {url!r}") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InsecureUrlError(f"invalid base URL {url!r}: http(s)://host/... expected")
-    if parsed.scheme == "http" and not _is_loopback(parsed.host):
-        raise InsecureUrlError(
-            f"refusing plain http:// to {parsed.host}: use https (http is allowed only on loopback)"
-        )
-    if parsed.userinfo or parsed.query or parsed.fragment:
-        raise InsecureUrlError("base URL must not carry credentials, a query or a fragment")
-    return parsed
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+def _origin(url: httpx.URL | BaseUrl) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
 
-class _BearerForOrigin(httpx.Auth):
-    """Attaches the key only to requests for the configured base URL's origin."""
+class _BearerForOrigin:
+    """Attaches the key only to requests for the configured base URL's origin (an
+    httpx auth callable)."""
 
-    def __init__(self, key_source: Callable[[], str | None], base: httpx.URL) -> None:
+    def __init__(self, key_source: Callable[[], str | None], base: BaseUrl) -> None:
         self._key_source = key_source
         self._origin = _origin(base)
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def __call__(self, request: httpx.Request) -> httpx.Request:
         if _origin(request.url) == self._origin:
             key = self._key_source()
             if key:
                 request.headers["Authorization"] = f"Bearer {key}"
-        yield request
+        return request
 
 
 class ClockOffset:
@@ -137,24 +109,28 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = validate_base_url(base_url)
-        self._base_path = self.base_url.path.rstrip("/")
+        self._base = validate_base_url(base_url)
+        self._base_path = self._base.path.rstrip("/")
         self._wall = wall_clock
         self._key_source = key_source
         self.clock_offset = ClockOffset()
-        # httpx builds its transport (importing httpcore, and trio/anyio when installed)
-        # and the SSL context in Client(): done on first use (the worker thread), not
-        # before the tray icon is shown. The CAs trusted: see _tls.
-        self._http_args: dict[str, Any] = dict(
-            auth=_BearerForOrigin(key_source, self.base_url),
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self._timeouts = (read_timeout, connect_timeout)
+        self._transport = transport
+        # httpx is imported, and its Client built (the transport imports httpcore, and
+        # trio/anyio when installed; the SSL context) on first use: on the worker
+        # thread, after the tray icon is shown. The CAs trusted: see _tls.
+        self._base_url: httpx.URL | None = None
         self._http_client: httpx.Client | None = None
         self._http_lock = threading.Lock()
+
+    @property
+    def base_url(self) -> httpx.URL:
+        url = self._base_url
+        if url is None:
+            import httpx
+
+            url = self._base_url = httpx.URL(self._base.text)
+        return url
 
     @property
     def _http(self) -> httpx.Client:
@@ -162,10 +138,21 @@ class ApiClient:
         if client is None:
             with self._http_lock:
                 if self._http_client is None:
-                    args = dict(self._http_args)
-                    if args["transport"] is None:
-                        args["verify"] = _verifying_context()
-                    self._http_client = httpx.Client(**args)
+                    import httpx
+
+                    read_timeout, connect_timeout = self._timeouts
+                    verify: ssl.SSLContext | bool = True  # unused with a given transport
+                    if self._transport is None:
+                        verify = _verifying_context()
+                    self._http_client = httpx.Client(
+                        auth=_BearerForOrigin(self._key_source, self._base),
+                        timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+                        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                        transport=self._transport,
+                        verify=verify,
+                        follow_redirects=False,
+                        trust_env=False,
+                    )
                 client = self._http_client
         return client
 
@@ -252,6 +239,8 @@ class ApiClient:
         json_body: dict[str, Any] | None = None,
         allow_empty: bool = False,
     ) -> object:
+        import httpx  # loaded by the first request (see __init__)
+
         url = self.base_url.copy_with(raw_path=(self._base_path + path).encode("ascii"))
         if params:
             url = url.copy_merge_params(params)
@@ -259,11 +248,11 @@ class ApiClient:
         try:
             response = self._http.request(method, url, json=json_body)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise ConnectError(f"{endpoint}: cannot reach {self.base_url.host}: {_why(exc)}") \
+            raise ConnectError(f"{endpoint}: cannot reach {self._base.host}: {_why(exc)}") \
                 from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise AmbiguousError(
-                f"{endpoint}: connection to {self.base_url.host} failed after sending: {_why(exc)}"
+                f"{endpoint}: connection to {self._base.host} failed after sending: {_why(exc)}"
             ) from exc
         except httpx.HTTPError as exc:
             raise ConnectError(f"{endpoint}: {_why(exc)}") from exc

@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import re
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "AmbiguousError",

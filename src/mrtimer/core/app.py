@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import filelock
-import httpx
 
 from mrtimer.api import ApiClient, validate_base_url
 
@@ -19,6 +19,9 @@ from .paths import Paths
 from .secrets import KeyStore
 from .settings import Settings
 from .tracker import Tracker
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["App", "origin_of"]
 
