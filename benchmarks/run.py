@@ -450,7 +450,7 @@ def long_run(desktop: Any, server: SandboxServer, tmp: Path, quick: bool, res: R
 
 
 def click_to_feedback(desktop: Any, server: SandboxServer, tray: Any, res: Results,
-                      cycles: int = 3) -> None:
+                      cycles: int = 5) -> None:
     """Menu activation (XTEST Return in the open native menu) to state.json showing the
     new state, and to the icon's pixels, with every API response delayed by 2 s."""
     import test_tray_x11 as t
