@@ -6,12 +6,10 @@ import hashlib
 import json
 import logging
 import platform
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -24,10 +22,11 @@ from ._errors import (
     error_for_response,
 )
 from ._models import ModelError, Timer, decode_timer, decode_timer_list, unwrap
-from ._tls import ssl_context, trust_source
 from ._url import BaseUrl, InsecureUrlError, validate_base_url
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 log = logging.getLogger("mrtimer.api")
@@ -276,6 +275,8 @@ class ApiClient:
         if not value:
             return
         try:
+            from email.utils import parsedate_to_datetime  # ~10 ms: not at start
+
             server = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return
@@ -285,6 +286,10 @@ class ApiClient:
 
 
 def _verifying_context() -> ssl.SSLContext:
+    import ssl
+
+    from ._tls import ssl_context, trust_source
+
     source = trust_source()
     try:
         ctx = ssl_context(source)

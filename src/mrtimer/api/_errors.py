@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -138,6 +137,8 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
     if value.isdigit():
         return float(value)
     try:
+        from email.utils import parsedate_to_datetime  # not at start: ~10 ms to import
+
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
