@@ -59,6 +59,7 @@ from mrtimer.core import (
     TrackerState,
 )
 from mrtimer.core.app import origin_of
+from mrtimer.core.heap import HeapTrim
 from mrtimer.core.sysenv import open_target
 
 from .backend import Tray
@@ -358,9 +359,11 @@ class TrayController:
     # -- the tick ---------------------------------------------------------------------------
 
     def _tick_loop(self) -> None:
+        heap = HeapTrim()
         while not self._tick_stop.wait(TICK - (time.time() % TICK) + 0.002):
             try:
                 self.refresh()
+                heap.maybe()  # once a minute: the freed memory of the last bursts
             except Exception:  # noqa: BLE001
                 log.exception("tray tick failed")
 
