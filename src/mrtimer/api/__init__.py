@@ -1,13 +1,6 @@
 """Client for the Meet and Rock Timer Management API (knows HTTP, nothing of the app)."""
 
-from ._client import (
-    DEFAULT_BASE_URL,
-    USER_AGENT,
-    ApiClient,
-    ClockOffset,
-    InsecureUrlError,
-    validate_base_url,
-)
+from ._client import DEFAULT_BASE_URL, USER_AGENT, ApiClient, ClockOffset
 from ._errors import (
     AmbiguousError,
     ApiError,
@@ -31,6 +24,7 @@ from ._models import (
     parse_datetime,
     parse_duration,
 )
+from ._url import InsecureUrlError, validate_base_url
 
 __all__ = [
     "DEFAULT_BASE_URL",

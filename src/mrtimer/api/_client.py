@@ -22,7 +22,7 @@ from ._errors import (
     error_for_response,
 )
 from ._models import ModelError, Timer, decode_timer, decode_timer_list, unwrap
-from ._url import BaseUrl, InsecureUrlError, validate_base_url
+from ._url import BaseUrl, validate_base_url
 
 if TYPE_CHECKING:
     import ssl
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mrtimer.api")
 
-__all__ = ["DEFAULT_BASE_URL", "ApiClient", "InsecureUrlError", "validate_base_url"]
+__all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "ApiClient", "ClockOffset"]
 
 DEFAULT_BASE_URL = "https://api.meetandrock.com/v1/dev"
 USER_AGENT = (

@@ -65,6 +65,15 @@ class IdleSource(Protocol):
 # -- X11 -------------------------------------------------------------------------------------
 
 
+def _close_quietly(conn: Any) -> None:
+    """Close a connection that may already be broken (that is why it is closed)."""
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:
+            pass
+
+
 class _XScreenSaverInfo(ctypes.Structure):
     _fields_ = [
         ("window", ctypes.c_ulong),
@@ -192,11 +201,7 @@ class X11IdleSource:
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:
-                pass
+        _close_quietly(conn)
 
 
 # -- Windows ---------------------------------------------------------------------------------
@@ -329,11 +334,7 @@ class DBusIdleSource:
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:
-                pass
+        _close_quietly(conn)
 
     def close(self) -> None:
         with self._lock:
